@@ -1,0 +1,87 @@
+import { InvalidIdentifierError, ValidationError } from './errors.js';
+
+const IDENTIFIER = /^[A-Za-z0-9._~:@-]{1,256}$/;
+const DOTS_ONLY = /^\.+$/;
+
+/** How deep `data` may nest; deeper values are refused rather than overflow the stack. */
+export const MAX_DEPTH = 512;
+
+/** Shows a caller's value in a message, briefly and without control characters. */
+export function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return JSON.stringify(short);
+}
+
+/** Throws {@link InvalidIdentifierError} unless `id` is a valid session identifier. */
+export function assertIdentifier(id: unknown): asserts id is string {
+  if (typeof id === 'string' && IDENTIFIER.test(id) && !DOTS_ONLY.test(id)) return;
+  throw new InvalidIdentifierError(
+    `identifier must be 1–256 characters of A–Z a–z 0–9 . _ ~ : @ - and not dots alone; got ${
+      typeof id === 'string' ? quote(id) : typeof id
+    }`,
+  );
+}
+
+/** Whether `prefix` could start an identifier (empty, or characters of the identifier alphabet). */
+export function isIdentifierPrefix(prefix: string): boolean {
+  return prefix === '' || (prefix.length <= 256 && IDENTIFIER.test(prefix));
+}
+
+function fail(path: PropertyKey[], what: string): never {
+  const where = path.length === 0 ? 'data' : `data${path.map((k) => `[${JSON.stringify(String(k))}]`).join('')}`;
+  throw new ValidationError(`${where} ${what}; session data must be a JSON value`, [
+    { message: what, path: [...path] },
+  ]);
+}
+
+/**
+ * Serializes `data` to JSON text, refusing anything that JSON would change silently:
+ * `undefined` (at the top or in an array), functions, symbols, BigInt, non-finite numbers,
+ * cycles, class instances (`Date`, `Map`…), and nesting deeper than {@link MAX_DEPTH}.
+ * `undefined` object properties are dropped, as `JSON.stringify` does.
+ */
+export function toJson(data: unknown): string {
+  check(data, [], new Set());
+  return JSON.stringify(data);
+}
+
+function check(value: unknown, path: PropertyKey[], parents: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON cannot represent`);
+      return;
+    case 'object':
+      break;
+    default:
+      fail(path, `is a ${typeof value}`);
+  }
+  if (value === null) return;
+  if (parents.has(value)) fail(path, 'refers to itself (a cycle)');
+  if (path.length >= MAX_DEPTH) fail(path, `nests deeper than ${MAX_DEPTH} levels`);
+  parents.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined) fail([...path, i], 'is undefined (or a hole)');
+      path.push(i);
+      check(value[i], path, parents);
+      path.pop();
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      fail(path, `is a ${(value as object).constructor?.name ?? 'class instance'}, not a plain object`);
+    }
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) continue;
+      path.push(key);
+      check(item, path, parents);
+      path.pop();
+    }
+  }
+  parents.delete(value);
+}

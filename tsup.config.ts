@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    lru: 'adapters/lru.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: { resolve: ['@standard-schema/spec'] },
+  clean: true,
+  // One copy of the core (errors, MemoryStore) shared by every entry, so `instanceof` holds.
+  splitting: true,
+  target: 'node20',
+  external: ['ioredis', 'lru-cache'],
+});
