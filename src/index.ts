@@ -40,5 +40,7 @@ export type {
   StoreListQuery,
   StorePutInput,
   StoreTouchInput,
+  StoreWriteDone,
+  StoreWriteRefused,
   StoreWriteResult,
 } from './types.js';

@@ -108,9 +108,23 @@ export interface StoreListQuery {
  * The result of a conditional write or delete: the record on success, or the live
  * version that made the condition fail (`0` when there is none).
  */
-export type StoreWriteResult =
-  | { ok: true; record: SessionRecord }
-  | { ok: false; currentVersion: number };
+export type StoreWriteResult = StoreWriteDone | StoreWriteRefused;
+
+/** A write or delete that happened. */
+export interface StoreWriteDone {
+  /** Always `true`. */
+  ok: true;
+  /** The record written, or the one removed. */
+  record: SessionRecord;
+}
+
+/** A write or delete refused because its condition did not hold, or nothing was there to delete. */
+export interface StoreWriteRefused {
+  /** Always `false`. */
+  ok: false;
+  /** The live version, `0` when there is none. */
+  currentVersion: number;
+}
 
 /**
  * The adapter contract. An adapter only stores records; the manager validates ids and
