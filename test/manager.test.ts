@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MemoryStore, SessionError, SessionManager, ValidationError, VersionConflictError } from '../src/index.js';
+
+describe('SessionManager options', () => {
+  it('refuses bad options at construction with a TypeError naming the option', () => {
+    expect(() => new SessionManager({ ttl: -1 })).toThrow(/^ttl must be a positive/);
+    expect(() => new SessionManager({ maxLifetime: 0 })).toThrow(/^maxLifetime must be/);
+    expect(() => new SessionManager({ maxBytes: NaN })).toThrow(/^maxBytes must be/);
+    expect(() => new SessionManager({ schema: {} as never })).toThrow(/^schema must be a Standard Schema/);
+    expect(() => new SessionManager({ now: 5 as never })).toThrow(/^now must be a function/);
+    expect(() => new MemoryStore({ sweepInterval: -1 })).toThrow(/^sweepInterval must be/);
+    for (const make of [() => new SessionManager({ ttl: -1 }), () => new MemoryStore({ now: 1 as never })]) {
+      expect(make).toThrow(TypeError);
+    }
+  });
+
+  it('uses a MemoryStore by default', () => {
+    expect(new SessionManager().store).toBeInstanceOf(MemoryStore);
+  });
+
+  it('validates data with a zod schema through Standard Schema', async () => {
+    const sessions = new SessionManager({ schema: z.object({ messages: z.array(z.string()) }) });
+    await sessions.put('ok', { messages: ['hi'] });
+    const err = await sessions.put('bad', { messages: [1] } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues[0]?.path).toEqual(['messages', 0]);
+    expect((err as ValidationError).message).toMatch(/^data does not match the schema at messages\.0/);
+    expect(await sessions.get('bad')).toBeUndefined();
+  });
+
+  it('gives every error a stable code and HTTP status', async () => {
+    const sessions = new SessionManager();
+    await sessions.put('a', 1);
+    const err = (await sessions.put('a', 2, { ifVersion: 0 }).catch((e: unknown) => e)) as VersionConflictError;
+    expect(err).toBeInstanceOf(SessionError);
+    expect([err.name, err.code, err.status, err.currentVersion]).toEqual(['VersionConflictError', 'version_conflict', 412, 1]);
+    expect(err.message).toBe('session "a" already exists (version 1); ifVersion 0 creates only');
+  });
+
+  it('returns the value passed to put as data, without copying it', async () => {
+    const sessions = new SessionManager();
+    const data = { a: 1 };
+    expect((await sessions.put('same', data)).data).toBe(data);
+  });
+});
