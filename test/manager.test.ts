@@ -43,4 +43,15 @@ describe('SessionManager options', () => {
     const data = { a: 1 };
     expect((await sessions.put('same', data)).data).toBe(data);
   });
+
+  it('formats every timestamp exactly as Date#toISOString', async () => {
+    let clock = 0;
+    const sessions = new SessionManager({ now: () => clock });
+    const samples = [0, 1, 999, 86_399_999, 86_400_000, Date.now(), 253_402_300_799_999, 253_402_300_800_000, 1.5];
+    for (let i = 0; i < 500; i++) samples.push(Math.floor(Math.random() * 253_402_300_800_000));
+    for (const ms of samples) {
+      clock = ms;
+      expect((await sessions.put('t', 1)).updatedAt).toBe(new Date(ms).toISOString());
+    }
+  });
 });
