@@ -247,7 +247,7 @@ export class SessionManager<T = unknown> {
     assertIdentifier(id);
     const ifVersion = version('ifVersion', options.ifVersion);
     const ttl = this.#callTtl(options.ttl);
-    const value = await this.#validate(data);
+    const value = this.#schema === undefined ? data : await this.#validate(this.#schema, data);
     const json = toJson(value);
     this.#checkSize(id, json);
     const now = this.#now();
@@ -330,9 +330,8 @@ export class SessionManager<T = unknown> {
     return positive('ttl', ttl, (m) => new InvalidArgumentError(m)) ?? this.#ttl;
   }
 
-  async #validate(data: T): Promise<T> {
-    if (this.#schema === undefined) return data;
-    const result = await this.#schema['~standard'].validate(data);
+  async #validate(schema: StandardSchemaV1<unknown, T>, data: T): Promise<T> {
+    const result = await schema['~standard'].validate(data);
     if (result.issues === undefined) return result.value;
     const issues = result.issues.map((i) => ({
       message: i.message,
