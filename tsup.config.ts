@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     lru: 'adapters/lru.ts',
+    http: 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: { resolve: ['@standard-schema/spec'] },
