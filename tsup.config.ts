@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     lru: 'adapters/lru.ts',
+    redis: 'adapters/redis.ts',
     http: 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],

@@ -1,0 +1,571 @@
+/**
+ * `RedisStore`: sessions shared by every process that reaches one Redis or Redis Cluster,
+ * over `ioredis`.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Redis, type Cluster } from 'ioredis';
+import { StoreUnavailableError } from '../src/errors.js';
+import type {
+  EpochMilliseconds,
+  Milliseconds,
+  SessionRecord,
+  SessionStore,
+  StoreDeleteInput,
+  StoreListQuery,
+  StorePutInput,
+  StoreTouchInput,
+  StoreWriteResult,
+} from '../src/types.js';
+
+/** Options of {@link RedisStore}: give either `client` or `url`. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster` that you own: the store uses it and never closes it.
+   * Whatever its options, every operation still ends within `timeout`.
+   * @defaultValue none: give this or `url`
+   */
+  client?: Redis | Cluster;
+  /**
+   * A `redis://` or `rediss://` (TLS) URL. The store then creates its own client, without
+   * an offline queue, and quits it on {@link RedisStore.close}.
+   * @defaultValue none: give this or `client`
+   */
+  url?: string;
+  /**
+   * Prepended to every key. Must not contain `{` or `}` (the store places its own hash tags).
+   * @defaultValue 'agent-sessions:'
+   */
+  prefix?: string;
+  /**
+   * Deadline of every operation in ms: past it, the operation rejects with
+   * {@link StoreUnavailableError} (`indeterminate: true` for a write that was sent).
+   * @defaultValue 2000
+   */
+  timeout?: Milliseconds;
+}
+
+/** How many buckets the sessions are spread over: one hash slot each on a Cluster. */
+const BUCKETS = 16;
+/** How many expired sessions of its bucket each write removes at most. */
+const SWEEP = 10;
+/** The latest time a `Date` can hold, in ms since epoch. */
+const MAX_TIME = 8.64e15;
+/** The hash fields of a session, in the order they are read. */
+const FIELDS = ['data', 'version', 'createdAt', 'updatedAt', 'expiresAt'] as const;
+const META_FIELDS = FIELDS.slice(1);
+
+/**
+ * Lua helpers prepended to every script. Numbers are written with `%.17g` so that any double
+ * (an `expiresAt` of `now + 1.5`, say) survives the round trip; `''` stands for "never".
+ */
+const LUA_HELPERS = `
+local function num(x) return string.format('%.17g', x) end
+-- whether a stored expiresAt is still ahead of now
+local function alive(at, now) return at == '' or (tonumber(at) or 0) > now end
+-- min(idle, createdAt + maxLifetime), each '' for none; nil for never
+local function expiry(idle, createdAt, maxLifetime)
+  local at = tonumber(idle)
+  if maxLifetime ~= '' then
+    local cap = createdAt + tonumber(maxLifetime)
+    if at == nil or cap < at then at = cap end
+  end
+  return at
+end
+-- gives the hash its Redis expiry and the id its place in the expiry index
+local function expire(key, exp, id, at)
+  if at then
+    redis.call('PEXPIREAT', key, string.format('%.0f', math.ceil(at)))
+    redis.call('ZADD', exp, num(at), id)
+  else
+    redis.call('PERSIST', key)
+    redis.call('ZREM', exp, id)
+  end
+end
+-- removes id (and its hash) from the bucket if its session is missing or expired at now
+local function drop_if_gone(base, ids, exp, id, now)
+  local key = base .. id
+  local at = redis.call('HGET', key, 'expiresAt')
+  if at and alive(at, now) then
+    if at == '' then redis.call('ZREM', exp, id) else redis.call('ZADD', exp, at, id) end
+    return 0
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', ids, id)
+  redis.call('ZREM', exp, id)
+  return 1
+end
+-- removes a few sessions of the bucket whose expiry has passed, so they stop costing memory
+local function sweep(base, ids, exp, now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', num(now), 'LIMIT', 0, ${SWEEP})) do
+    drop_if_gone(base, ids, exp, id, now)
+  end
+end
+`;
+
+/**
+ * Writes a session. KEYS[1] its hash; KEYS[2] its bucket's id index (sorted set, score 0);
+ * KEYS[3] its bucket's expiry index (sorted set, score expiresAt).
+ * ARGV[1] id; ARGV[2] data (JSON text); ARGV[3] now (ms since epoch); ARGV[4] idle expiry
+ * (ms since epoch) or ''; ARGV[5] maxLifetime (ms) or ''; ARGV[6] ifVersion or '';
+ * ARGV[7] the bucket's session key prefix (for the sweep).
+ * Returns `{1, version, createdAt, expiresAt}` when written, `{0, live version}` when not.
+ */
+const PUT_LUA = `
+local now = tonumber(ARGV[3])
+local cur = redis.call('HMGET', KEYS[1], 'version', 'createdAt', 'expiresAt')
+local version, createdAt = 0, now
+if cur[1] and alive(cur[3], now) then version, createdAt = tonumber(cur[1]), tonumber(cur[2]) end
+if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then return {0, num(version)} end
+local at = expiry(ARGV[4], createdAt, ARGV[5])
+local expiresAt = at and num(at) or ''
+version = version + 1
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', num(version), 'createdAt', num(createdAt),
+  'updatedAt', ARGV[3], 'expiresAt', expiresAt)
+expire(KEYS[1], KEYS[3], ARGV[1], at)
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+sweep(ARGV[7], KEYS[2], KEYS[3], now)
+return {1, num(version), num(createdAt), expiresAt}
+`;
+
+/**
+ * Renews a live session's expiry. KEYS[1..3] as in {@link PUT_LUA}.
+ * ARGV[1] id; ARGV[2] now; ARGV[3] idle expiry or ''; ARGV[4] maxLifetime or '';
+ * ARGV[5] the bucket's session key prefix.
+ * Returns `{data, version, createdAt, updatedAt, expiresAt}`, or nil when none is live.
+ */
+const TOUCH_LUA = `
+local now = tonumber(ARGV[2])
+local cur = redis.call('HMGET', KEYS[1], 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt')
+if not (cur[1] and cur[2] and alive(cur[5], now)) then return false end
+local at = expiry(ARGV[3], tonumber(cur[3]), ARGV[4])
+cur[5] = at and num(at) or ''
+redis.call('HSET', KEYS[1], 'expiresAt', cur[5])
+expire(KEYS[1], KEYS[3], ARGV[1], at)
+sweep(ARGV[5], KEYS[2], KEYS[3], now)
+return cur
+`;
+
+/**
+ * Removes a session. KEYS[1..3] as in {@link PUT_LUA}.
+ * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
+ * Returns `{1, data, version, createdAt, updatedAt, expiresAt}` of the removed session, or
+ * `{0, live version}` when nothing was removed (`'0'` when none is live).
+ */
+const DELETE_LUA = `
+local now = tonumber(ARGV[2])
+local cur = redis.call('HMGET', KEYS[1], 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt')
+local live = cur[1] and cur[2] and alive(cur[5], now)
+if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= tonumber(cur[2]) then return {0, cur[2]} end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+sweep(ARGV[4], KEYS[2], KEYS[3], now)
+if not live then return {0, '0'} end
+return {1, cur[1], cur[2], cur[3], cur[4], cur[5]}
+`;
+
+/**
+ * Drops index entries that a page found without a live session (expired, or evicted by
+ * `maxmemory`), checking each again inside the script. KEYS[1] the bucket's id index;
+ * KEYS[2] its expiry index. ARGV[1] now; ARGV[2] the bucket's session key prefix;
+ * ARGV[3..] the ids. Returns how many were dropped.
+ */
+const PRUNE_LUA = `
+local now, n = tonumber(ARGV[1]), 0
+for i = 3, #ARGV do n = n + drop_if_gone(ARGV[2], KEYS[1], KEYS[2], ARGV[i], now) end
+return n
+`;
+
+/** A script and the SHA1 that `EVALSHA` knows it by. */
+interface Script {
+  lua: string;
+  sha: string;
+}
+
+function script(body: string): Script {
+  const lua = LUA_HELPERS + body;
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+const PUT = script(PUT_LUA);
+const TOUCH = script(TOUCH_LUA);
+const DELETE = script(DELETE_LUA);
+const PRUNE = script(PRUNE_LUA);
+
+/** The keys of one bucket. `{b<n>}` is the hash tag: a bucket lives in one Cluster slot. */
+interface Bucket {
+  /** Sorted set of the bucket's ids, all scored 0, read with `ZRANGE … BYLEX`. */
+  ids: string;
+  /** Sorted set of the bucket's ids that expire, scored by `expiresAt`. */
+  exp: string;
+  /** Prefix of the bucket's session hashes: the key of session `id` is this plus `id`. */
+  session: string;
+}
+
+/** The bucket of an id: FNV-1a (32 bits) of its UTF-16 code units, modulo {@link BUCKETS}. */
+function bucketOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % BUCKETS;
+}
+
+/** One operation waiting for its reply, failed by the sweep once `due` has passed. */
+interface Pending {
+  due: number;
+  what: string;
+  id: string;
+  write: boolean;
+  /** Handed to ioredis: a write may then be applied even if no reply comes. */
+  sent: boolean;
+  /** Set while the operation waits for the client to be ready. */
+  start?: () => void;
+  fail(error: StoreUnavailableError): void;
+}
+
+function parse(id: string, values: readonly (string | null)[], meta: boolean): SessionRecord | undefined {
+  const [version, createdAt, updatedAt, expiresAt] = meta ? values : values.slice(1);
+  if (!version || !createdAt || !updatedAt || expiresAt == null) return undefined;
+  const record: SessionRecord = {
+    id,
+    version: Number(version),
+    createdAt: Number(createdAt),
+    updatedAt: Number(updatedAt),
+    expiresAt: expiresAt === '' ? null : Number(expiresAt),
+  };
+  if (!meta) record.data = values[0] ?? 'null';
+  return record;
+}
+
+function live(record: SessionRecord | undefined, now: EpochMilliseconds): record is SessionRecord {
+  return record !== undefined && (record.expiresAt === null || record.expiresAt > now);
+}
+
+function optional(value: number | null | undefined): string | number {
+  return value ?? '';
+}
+
+function checkTime(name: string, value: number | null): void {
+  if (value !== null && !(value <= MAX_TIME)) throw new RangeError(`${name} ${value} is past the latest Date`);
+}
+
+/**
+ * Sessions in Redis, shared by every process that uses the same Redis (or Redis Cluster) and
+ * prefix. Each session is one hash; writes are single Lua scripts that check and bump the
+ * version atomically; expiry is Redis's own (`PEXPIREAT`); `list` reads ordered per-bucket
+ * indexes, never `KEYS` or `SCAN`. Every operation settles within `timeout`, even when Redis
+ * is down, frozen or unreachable. See docs/redis.md.
+ *
+ * @example
+ * ```ts
+ * import { SessionManager } from 'agent-sessions';
+ * import { RedisStore } from 'agent-sessions/redis';
+ *
+ * const sessions = new SessionManager({
+ *   store: new RedisStore({ url: process.env.REDIS_URL, prefix: 'my-agent:', timeout: 1000 }),
+ *   ttl: 30 * 60_000,
+ * });
+ * await sessions.put('user-42:thread-7', { messages: [] });
+ * await sessions.close(); // quits the client the store created
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  readonly #client: Redis | Cluster;
+  readonly #owned: boolean;
+  readonly #timeout: Milliseconds;
+  readonly #tick: Milliseconds;
+  readonly #buckets: Bucket[];
+  /** Operations in flight, in the order they started, which is the order they fall due. */
+  readonly #pending = new Set<Pending>();
+  /** Operations not yet handed to ioredis because the client is not ready. */
+  readonly #waiting = new Set<Pending>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #lastError: Error | undefined;
+
+  /** @param options - the client or URL, key prefix and deadline */
+  constructor(options: RedisStoreOptions) {
+    const { client, url, prefix = 'agent-sessions:', timeout = 2000 } = options ?? {};
+    if ((client === undefined) === (url === undefined)) {
+      throw new TypeError('RedisStore needs exactly one of client (an ioredis Redis or Cluster) and url');
+    }
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      throw new TypeError(`prefix must be a string without { or }; got ${JSON.stringify(prefix)}`);
+    }
+    if (!(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+      throw new TypeError(`timeout must be a positive number of ms; got ${String(timeout)}`);
+    }
+    if (url !== undefined && typeof url !== 'string') throw new TypeError('url must be a redis:// or rediss:// string');
+    this.#timeout = timeout;
+    this.#tick = Math.min(50, Math.max(5, timeout / 20));
+    this.#buckets = Array.from({ length: BUCKETS }, (_, n) => {
+      const tag = `${prefix}{b${n}}`;
+      return { ids: `${tag}:ids`, exp: `${tag}:exp`, session: `${tag}:s:` };
+    });
+    this.#owned = client === undefined;
+    this.#client =
+      client ??
+      new Redis(url!, {
+        enableOfflineQueue: false, // a command sent while disconnected fails at once
+        maxRetriesPerRequest: 0, // commands in flight when the connection drops fail at once…
+        autoResendUnfulfilledCommands: false, // …and are never sent again after a reconnect
+        connectTimeout: Math.max(timeout, 1000),
+        retryStrategy: (times) => Math.min(times * 50, 500),
+      });
+    if (this.#owned) this.#client.on('error', (err: Error) => void (this.#lastError = err));
+    this.#client.on('ready', this.#onReady);
+  }
+
+  async get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
+    const values = await this.#run('get', id, false, () => this.#client.hmget(this.#key(id), ...FIELDS));
+    const record = parse(id, values, false);
+    return live(record, now) ? record : undefined;
+  }
+
+  async put(input: StorePutInput): Promise<StoreWriteResult> {
+    const { id, data, now, idleExpiresAt, maxLifetime, ifVersion } = input;
+    checkTime('idleExpiresAt', idleExpiresAt);
+    checkTime('maxLifetime', maxLifetime);
+    const b = this.#bucket(id);
+    const args = [id, data, now, optional(idleExpiresAt), optional(maxLifetime), optional(ifVersion), b.session];
+    const reply = (await this.#run('put', id, true, () => this.#eval(PUT, [b.session + id, b.ids, b.exp], args))) as [
+      number,
+      string,
+      string?,
+      string?,
+    ];
+    if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
+    const expiresAt = reply[3] === '' || reply[3] === undefined ? null : Number(reply[3]);
+    return {
+      ok: true,
+      record: { id, data, version: Number(reply[1]), createdAt: Number(reply[2]), updatedAt: now, expiresAt },
+    };
+  }
+
+  async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
+    const { id, now, idleExpiresAt, maxLifetime } = input;
+    checkTime('idleExpiresAt', idleExpiresAt);
+    checkTime('maxLifetime', maxLifetime);
+    const b = this.#bucket(id);
+    const args = [id, now, optional(idleExpiresAt), optional(maxLifetime), b.session];
+    const reply = await this.#run('touch', id, true, () => this.#eval(TOUCH, [b.session + id, b.ids, b.exp], args));
+    return reply === null ? undefined : parse(id, reply as string[], false);
+  }
+
+  async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
+    const { id, now, ifVersion } = input;
+    const b = this.#bucket(id);
+    const args = [id, now, optional(ifVersion), b.session];
+    const reply = (await this.#run('delete', id, true, () =>
+      this.#eval(DELETE, [b.session + id, b.ids, b.exp], args),
+    )) as [number, ...string[]];
+    if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
+    return { ok: true, record: parse(id, reply.slice(1) as string[], false)! };
+  }
+
+  /**
+   * One round trip reads up to `limit` ids from every bucket's index (`ZRANGE … BYLEX`), the
+   * next reads the page's hashes. Ids found without a live session are dropped from the
+   * index by a script and replaced by a further round, so a page is short only at the end.
+   */
+  async list(query: StoreListQuery): Promise<SessionRecord[]> {
+    const { prefix, limit, meta, now } = query;
+    const fields = meta ? META_FIELDS : FIELDS;
+    const max = prefix === '' ? '+' : `(${prefix}\x7f`;
+    return this.#run('list', prefix, false, async () => {
+      const page: SessionRecord[] = [];
+      const prunes: Promise<unknown>[] = [];
+      let after = query.after;
+      for (;;) {
+        const need = limit - page.length;
+        const min = after !== undefined && after >= prefix ? `(${after}` : prefix === '' ? '-' : `[${prefix}`;
+        const found = await this.#batch(
+          this.#buckets.map((b) => [['zrange', b.ids, min, max, 'BYLEX', 'LIMIT', '0', String(need)]]),
+        );
+        const ranked = (found as string[][][]).flatMap((r) => r[0]!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        const more = ranked.length > need || found.some((r) => (r[0] as string[]).length === need);
+        const ids = ranked.slice(0, need);
+        if (ids.length === 0) break;
+        const byBucket: string[][] = this.#buckets.map(() => []);
+        for (const id of ids) byBucket[bucketOf(id)]!.push(id);
+        const rows = await this.#batch(
+          byBucket.map((group, n) => group.map((id) => ['hmget', this.#buckets[n]!.session + id, ...fields])),
+        );
+        const records = new Map<string, SessionRecord>();
+        byBucket.forEach((group, n) => {
+          const stale: string[] = [];
+          group.forEach((id, i) => {
+            const record = parse(id, rows[n]![i] as (string | null)[], meta);
+            if (live(record, now)) records.set(id, record);
+            else stale.push(id);
+          });
+          const b = this.#buckets[n]!;
+          if (stale.length > 0) {
+            // Housekeeping only: a failure here leaves the entries for a later page to drop.
+            prunes.push(this.#eval(PRUNE, [b.ids, b.exp], [now, b.session, ...stale]).catch(() => undefined));
+          }
+        });
+        for (const id of ids) if (records.has(id)) page.push(records.get(id)!);
+        after = ids[ids.length - 1];
+        if (!more || page.length === limit) break;
+      }
+      await Promise.all(prunes);
+      return page;
+    });
+  }
+
+  /** Resolves `true` when Redis answers `PING` within `timeout`, else `false`; never rejects. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.#run('ping', '', false, () => this.#client.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stops the store: later calls reject. Quits the client if the store created it (at most
+   * `timeout` waiting for replies still due, then the socket is closed); a client you passed
+   * in stays open.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.off('ready', this.#onReady);
+    for (const op of this.#waiting) {
+      this.#pending.delete(op);
+      op.fail(new StoreUnavailableError(`RedisStore was closed before ${op.what} was sent`));
+    }
+    this.#waiting.clear();
+    if (this.#owned) {
+      const client = this.#client;
+      if (client.status === 'ready') {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          client.quit().catch(() => undefined),
+          new Promise((resolve) => (timer = setTimeout(resolve, this.#timeout))),
+        ]);
+        clearTimeout(timer);
+      }
+      client.disconnect();
+    }
+  }
+
+  #bucket(id: string): Bucket {
+    return this.#buckets[bucketOf(id)]!;
+  }
+
+  #key(id: string): string {
+    return this.#bucket(id).session + id;
+  }
+
+  /** Runs a script by SHA1, sending its text once more if Redis does not know it (`NOSCRIPT`). */
+  async #eval(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+      return this.#client.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  /**
+   * Sends groups of commands, one group per bucket: one pipeline in all on a single Redis,
+   * one pipeline per bucket (one hash slot) on a Cluster, all at once. Returns each group's
+   * replies; throws the first error.
+   */
+  async #batch(groups: string[][][]): Promise<unknown[][]> {
+    const parts = this.#client.isCluster ? groups.filter((g) => g.length > 0) : [groups.flat()];
+    const replies = (await Promise.all(parts.map((cmds) => this.#client.pipeline(cmds).exec()))).flatMap((r) => {
+      if (r === null) throw new Error('pipeline was aborted');
+      return r;
+    });
+    let i = 0;
+    return groups.map((group) =>
+      group.map(() => {
+        const [err, value] = replies[i++]!;
+        if (err) throw err;
+        return value;
+      }),
+    );
+  }
+
+  /**
+   * Runs one operation under the deadline. It is handed to ioredis only once the client is
+   * ready (until then it waits, unsent); one interval timer fails whatever is past due.
+   */
+  #run<T>(what: string, id: string, write: boolean, send: () => Promise<T>): Promise<T> {
+    const status = this.#client.status;
+    if (this.#closed || status === 'end') {
+      const why = this.#closed ? 'RedisStore is closed' : 'the Redis client has ended (quit or disconnect)';
+      return Promise.reject(new StoreUnavailableError(`${why}; ${what} was not sent`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const op: Pending = { due: performance.now() + this.#timeout, what, id, write, sent: false, fail: reject };
+      this.#pending.add(op);
+      this.#timer ??= setInterval(this.#sweep, this.#tick).unref();
+      const start = () => {
+        op.sent = true;
+        send().then(
+          (value) => this.#pending.delete(op) && resolve(value),
+          (err: unknown) => this.#pending.delete(op) && reject(this.#failed(op, err)),
+        );
+      };
+      if (status === 'ready') return start();
+      op.start = start;
+      this.#waiting.add(op);
+      if (status === 'wait') this.#client.connect().catch(() => undefined);
+    });
+  }
+
+  readonly #onReady = (): void => {
+    for (const op of this.#waiting) {
+      this.#waiting.delete(op);
+      op.start!();
+    }
+  };
+
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    for (const op of this.#pending) {
+      if (op.due > now) break;
+      this.#pending.delete(op);
+      this.#waiting.delete(op);
+      op.fail(this.#timedOut(op));
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  };
+
+  #describe(op: Pending): string {
+    return op.id === '' ? op.what : `${op.what} of ${JSON.stringify(op.id)}`;
+  }
+
+  #timedOut(op: Pending): StoreUnavailableError {
+    const indeterminate = op.write && op.sent;
+    const state = op.sent
+      ? 'did not answer'
+      : `was not ready (status ${this.#client.status}${this.#lastError ? `: ${this.#lastError.message}` : ''})`;
+    const outcome = indeterminate ? '; the write was sent and may still be applied: read the session again' : '';
+    return new StoreUnavailableError(`Redis ${state} within ${this.#timeout} ms for ${this.#describe(op)}${outcome}`, {
+      cause: this.#lastError,
+      indeterminate,
+    });
+  }
+
+  #failed(op: Pending, err: unknown): StoreUnavailableError {
+    const message = err instanceof Error ? err.message : String(err);
+    // Redis answered with an error (the script did not run), or ioredis refused to queue it.
+    const unsent = (err as Error | undefined)?.name === 'ReplyError' || message.includes('enableOfflineQueue');
+    const indeterminate = op.write && !unsent;
+    const outcome = indeterminate ? '; the write may have been applied: read the session again' : '';
+    return new StoreUnavailableError(`Redis failed ${this.#describe(op)}: ${message}${outcome}`, {
+      cause: err,
+      indeterminate,
+    });
+  }
+}

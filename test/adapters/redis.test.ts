@@ -1,0 +1,28 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisStore } from '../../adapters/redis.js';
+import { SessionManager, StoreUnavailableError } from '../../src/index.js';
+import { describeStore } from '../conformance/index.js';
+import { bucketKeys, removePrefix, uniquePrefix } from './redis-helpers.js';
+
+const url = inject('redisUrl');
+const prefixes: string[] = [];
+let client: Redis;
+
+function nextPrefix(label = ''): string {
+  const prefix = uniquePrefix(label);
+  prefixes.push(prefix);
+  return prefix;
+}
+
+describe.skipIf(!url)('RedisStore', () => {
+  beforeAll(() => {
+    client = new Redis(url!);
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await removePrefix(client, prefix);
+    await client.quit();
+  });
+
+  describeStore('RedisStore', () => new RedisStore({ client, prefix: nextPrefix() }));
+});
