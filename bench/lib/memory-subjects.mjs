@@ -1,0 +1,201 @@
+/**
+ * The in-process subjects. Each `create()` returns a fresh instance with the same async
+ * methods, so the harness calls every subject the same way:
+ *   put(id, data)  get(id) → data | undefined  del(id)  list(state) → array of ≤ 100 values
+ * `list` gets a state object it may keep a cursor in. `ordered` says whether the subject
+ * lists in id order with a cursor (ours) or only reads whatever its API enumerates first.
+ * `create(max)` takes the entry bound for LRU subjects (others ignore it).
+ */
+import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
+import { Keyv } from 'keyv';
+import { createStorage } from 'unstorage';
+import unstorageMemory from 'unstorage/drivers/memory';
+import unstorageLru from 'unstorage/drivers/lru-cache';
+import expressSession from 'express-session';
+import memorystore from 'memorystore';
+
+const require = createRequire(import.meta.url);
+const PAGE = 100;
+/** Room for every session of a throughput run, so no LRU subject ever evicts. */
+const LRU_MAX = 100_000;
+
+/** Imports the built library (`npm run build` at the root makes dist/). */
+export async function loadLibrary() {
+  const core = await import('../../dist/index.js');
+  const lru = await import('../../dist/lru.js');
+  return { SessionManager: core.SessionManager, MemoryStore: core.MemoryStore, LruStore: lru.LruStore };
+}
+
+function firstEntries(iterable, n, map) {
+  const out = [];
+  for (const entry of iterable) {
+    out.push(map(entry));
+    if (out.length === n) break;
+  }
+  return out;
+}
+
+/** Promise form of a callback store method (express-session stores). */
+function call(store, method, ...args) {
+  return new Promise((resolve, reject) =>
+    store[method](...args, (err, value) => (err ? reject(err) : resolve(value))),
+  );
+}
+
+/** An express-session store keeps the session object itself; it needs a `cookie`. */
+const COOKIE = { originalMaxAge: null, expires: null, httpOnly: true, path: '/' };
+
+export async function memorySubjects() {
+  const { SessionManager, MemoryStore, LruStore } = await loadLibrary();
+
+  /** Ours: the manager over a store; list walks the ordered index with cursors. */
+  const ours = (name, makeStore) => ({
+    name,
+    role: 'ours',
+    ordered: true,
+    create(max = LRU_MAX) {
+      const m = new SessionManager({ store: makeStore(max) });
+      return {
+        put: (id, data) => m.put(id, data),
+        get: async (id) => (await m.get(id))?.data,
+        del: (id) => m.clear(id),
+        async list(state) {
+          const page = await m.list({ limit: PAGE, cursor: state.cursor ?? undefined });
+          state.cursor = page.nextCursor;
+          return page.sessions;
+        },
+        close: () => m.close(),
+      };
+    },
+  });
+
+  return [
+    {
+      name: 'raw Map (JSON)',
+      role: 'limit',
+      note: 'put = JSON.stringify + Map#set; get = Map#get + JSON.parse; list = first 100 entries + JSON.parse',
+      create() {
+        const map = new Map();
+        return {
+          put: (id, data) => void map.set(id, JSON.stringify(data)),
+          get: (id) => {
+            const json = map.get(id);
+            return json === undefined ? undefined : JSON.parse(json);
+          },
+          del: (id) => map.delete(id),
+          list: () => firstEntries(map, PAGE, ([id, json]) => ({ id, data: JSON.parse(json) })),
+          close() {},
+        };
+      },
+    },
+    {
+      name: 'raw lru-cache (JSON)',
+      role: 'peer',
+      note: 'lru-cache 11 holding JSON strings; list = first 100 of entries()',
+      create(max = LRU_MAX) {
+        const cache = new LRUCache({ max });
+        return {
+          put: (id, data) => void cache.set(id, JSON.stringify(data)),
+          get: (id) => {
+            const json = cache.get(id);
+            return json === undefined ? undefined : JSON.parse(json);
+          },
+          del: (id) => cache.delete(id),
+          list: () => firstEntries(cache.entries(), PAGE, ([id, json]) => ({ id, data: JSON.parse(json) })),
+          close() {},
+        };
+      },
+    },
+    ours('agent-sessions MemoryStore', () => new MemoryStore()),
+    ours('agent-sessions LruStore', (max) => new LruStore({ max })),
+    {
+      name: 'Keyv (memory)',
+      role: 'peer',
+      vs: true,
+      note: 'new Keyv() over its default Map; list = first 100 of keyv.iterator()',
+      create() {
+        const keyv = new Keyv();
+        return {
+          put: (id, data) => keyv.set(id, data),
+          get: (id) => keyv.get(id),
+          del: (id) => keyv.delete(id),
+          async list() {
+            const out = [];
+            for await (const [id, data] of keyv.iterator()) {
+              out.push({ id, data });
+              if (out.length === PAGE) break;
+            }
+            return out;
+          },
+          close() {},
+        };
+      },
+    },
+    ...[
+      ['unstorage (memory)', () => unstorageMemory()],
+      ['unstorage (lru-cache)', (max) => unstorageLru({ max })],
+    ].map(([name, driver]) => ({
+      name,
+      role: 'peer',
+      note: 'list = getKeys() (every key) + getItems() of the first 100',
+      create(max = LRU_MAX) {
+        const storage = createStorage({ driver: driver(max) });
+        return {
+          put: (id, data) => storage.setItem(id, data),
+          get: async (id) => (await storage.getItem(id)) ?? undefined,
+          del: (id) => storage.removeItem(id),
+          async list() {
+            const keys = await storage.getKeys();
+            const items = await storage.getItems(keys.slice(0, PAGE));
+            return items.map(({ key, value }) => ({ id: key, data: value }));
+          },
+          close: () => storage.dispose(),
+        };
+      },
+    })),
+    {
+      name: 'express-session MemoryStore',
+      role: 'peer',
+      vs: true,
+      note: 'callback API; list = all() (parses every session) then the first 100',
+      create() {
+        const store = new expressSession.MemoryStore();
+        return {
+          put: (id, data) => call(store, 'set', id, { cookie: COOKIE, data }),
+          get: async (id) => (await call(store, 'get', id))?.data,
+          del: (id) => call(store, 'destroy', id),
+          async list() {
+            const all = await call(store, 'all');
+            return Object.keys(all)
+              .slice(0, PAGE)
+              .map((id) => ({ id, data: all[id].data }));
+          },
+          close() {},
+        };
+      },
+    },
+    {
+      name: 'memorystore',
+      role: 'peer',
+      vs: true,
+      note: 'callback API, no prune timer; list = ids() (every key) + get() of the first 100',
+      create() {
+        const MemoryStoreES = require('memorystore')(expressSession);
+        const store = new MemoryStoreES({});
+        return {
+          put: (id, data) => call(store, 'set', id, { cookie: COOKIE, data }),
+          get: async (id) => (await call(store, 'get', id))?.data,
+          del: (id) => call(store, 'destroy', id),
+          async list() {
+            const ids = await call(store, 'ids');
+            const out = [];
+            for (const id of ids.slice(0, PAGE)) out.push({ id, data: (await call(store, 'get', id))?.data });
+            return out;
+          },
+          close: () => store.stopInterval(),
+        };
+      },
+    },
+  ];
+}

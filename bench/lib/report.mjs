@@ -1,0 +1,65 @@
+/** Statistics and markdown output shared by the suites. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** 1234567 → "1.23 M", 12345 → "12.3 k". */
+export function rate(n) {
+  if (!Number.isFinite(n)) return '–';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(0)} k`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(n >= 100 ? 0 : 1);
+}
+
+export function ratio(x) {
+  return Number.isFinite(x) ? `${x.toFixed(2)}×` : '–';
+}
+
+/** A markdown table from a header row and rows of cells. */
+export function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Collects PASS/MISS lines for the targets of a suite. */
+export class Targets {
+  lines = [];
+  misses = 0;
+  /** `value` compared with `limit` by `op` ('>=' or '<='); `unit` formats both. */
+  check(name, value, op, limit, unit = ratio) {
+    const ok = op === '>=' ? value >= limit : value <= limit;
+    if (!ok) this.misses++;
+    this.lines.push(`- **${ok ? 'PASS' : 'MISS'}** ${name}: ${unit(value)} (target ${op} ${unit(limit)})`);
+    return ok;
+  }
+  note(text) {
+    this.lines.push(`- ${text}`);
+  }
+  toString() {
+    return this.lines.join('\n');
+  }
+}
+
+export function environment() {
+  const cpu = cpus();
+  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z`;
+}
+
+/** Prints `markdown` and writes it to `bench/results/<suite>.md`. */
+export function publish(suite, markdown) {
+  process.stdout.write(`${markdown}\n`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${suite}.md`);
+  writeFileSync(file, `${markdown}\n`);
+  process.stdout.write(`\n(written to bench/results/${suite}.md)\n`);
+}

@@ -1,0 +1,230 @@
+/**
+ * Suite "memory": the in-process stores against a raw Map of JSON strings and their peers.
+ * Run by bench/run.mjs as `node --expose-gc --max-old-space-size=6144 suites/memory.mjs`.
+ *
+ * Env: BENCH_ROUNDS (default 7), BENCH_QUICK=1 (fewer sessions, for a smoke run).
+ */
+import { deepStrictEqual, equal, ok } from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { makeData, makeIds, prng } from '../lib/fixture.mjs';
+import { loadLibrary, memorySubjects } from '../lib/memory-subjects.mjs';
+import { environment, median, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const N = QUICK ? 2_000 : 10_000;
+const BIG = QUICK ? 100_000 : 1_000_000;
+const SMALL = 1_000;
+const HEAP_N = QUICK ? 20_000 : 100_000;
+/** A list phase stops after this many pages or this many ms, whichever comes first. */
+const LIST_PAGES = 100;
+const LIST_BUDGET_MS = 250;
+/** Reads and overwrites leave the store as it was, so they run several passes per round. */
+const HIT_PASSES = 2;
+const MISS_PASSES = 10;
+const OVERWRITE_PASSES = 3;
+const OPS = ['put', 'get hit', 'get miss', 'overwrite', 'list 100', 'clear'];
+
+const gc = typeof global.gc === 'function' ? () => global.gc() : () => {};
+const now = () => process.hrtime.bigint();
+const perSecond = (count, start) => (count * 1e9) / Number(now() - start);
+
+const ids = makeIds(N, 't', 1);
+const missIds = makeIds(N, 'x', 2);
+const data = makeData(N, 5);
+const data2 = makeData(N, 6);
+
+/** One pass of every operation on a fresh instance; returns ops/s per operation. */
+async function pass(subject, verify) {
+  const inst = subject.create();
+  const out = {};
+  let t = now();
+  for (let i = 0; i < N; i++) await inst.put(ids[i], data[i]);
+  out.put = perSecond(N, t);
+  if (verify) deepStrictEqual(await inst.get(ids[7]), data[7], `${subject.name}: get after put`);
+
+  t = now();
+  let last;
+  for (let r = 0; r < HIT_PASSES; r++) for (let i = 0; i < N; i++) last = await inst.get(ids[i]);
+  out['get hit'] = perSecond(N * HIT_PASSES, t);
+  ok(last !== undefined, `${subject.name}: get hit returned nothing`);
+
+  t = now();
+  for (let r = 0; r < MISS_PASSES; r++) for (let i = 0; i < N; i++) last = await inst.get(missIds[i]);
+  out['get miss'] = perSecond(N * MISS_PASSES, t);
+  equal(last, undefined, `${subject.name}: get miss returned something`);
+
+  t = now();
+  for (let r = 0; r < OVERWRITE_PASSES; r++) {
+    const values = r % 2 ? data : data2;
+    for (let i = 0; i < N; i++) await inst.put(ids[i], values[i]);
+  }
+  out.overwrite = perSecond(N * OVERWRITE_PASSES, t);
+  if (verify) deepStrictEqual(await inst.get(ids[7]), data2[7], `${subject.name}: get after overwrite`);
+
+  const state = {};
+  let pages = 0;
+  t = now();
+  const deadline = t + BigInt(LIST_BUDGET_MS * 1e6);
+  do {
+    const page = await inst.list(state);
+    pages++;
+    if (verify && pages === 1) {
+      equal(page.length, 100, `${subject.name}: list page size`);
+      ok(page.every((s) => s.data?.messages?.length === 5), `${subject.name}: list page bodies`);
+    }
+  } while (pages < LIST_PAGES && now() < deadline);
+  out['list 100'] = perSecond(pages, t);
+
+  t = now();
+  for (let i = 0; i < N; i++) await inst.del(ids[i]);
+  out.clear = perSecond(N, t);
+  if (verify) equal(await inst.get(ids[7]), undefined, `${subject.name}: get after clear`);
+  await inst.close();
+  return out;
+}
+
+async function throughput(subjects) {
+  const samples = new Map(subjects.map((s) => [s.name, Object.fromEntries(OPS.map((op) => [op, []]))]));
+  // Round 0 warms up and checks every subject's answers; it is not counted.
+  for (let round = 0; round <= ROUNDS; round++) {
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+    for (const subject of order) {
+      gc();
+      const result = await pass(subject, round === 0);
+      if (round > 0) for (const op of OPS) samples.get(subject.name)[op].push(result[op]);
+    }
+    process.stderr.write(`memory: round ${round}/${ROUNDS} done\n`);
+  }
+  const medians = new Map([...samples].map(([name, ops]) => [name, Object.fromEntries(OPS.map((op) => [op, median(ops[op])]))]));
+  return medians;
+}
+
+/** List cost at 1,000 vs 1,000,000 sessions: random cursors, median of rounds. */
+async function listScale() {
+  const { SessionManager, MemoryStore, LruStore } = await loadLibrary();
+  const pool = makeData(1000);
+  const random = prng(7);
+  const rows = [];
+  for (const [name, makeStore] of [
+    ['MemoryStore', () => new MemoryStore()],
+    ['LruStore', () => new LruStore({ max: BIG + 1 })],
+  ]) {
+    const sets = [];
+    for (const size of [SMALL, BIG]) {
+      gc();
+      const m = new SessionManager({ store: makeStore() });
+      for (let i = 0; i < size; i++) await m.put(`user-${i % 997}:thread-${i}`, pool[i % 1000]);
+      // Walk once to collect every page's cursor, so pages can be read at random places.
+      const cursors = [undefined];
+      for (let page = await m.list({ limit: 100 }); page.nextCursor; page = await m.list({ limit: 100, cursor: page.nextCursor })) {
+        cursors.push(page.nextCursor);
+      }
+      sets.push({ size, m, cursors, all: [], meta: [] });
+    }
+    const PAGES = QUICK ? 200 : 1000;
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      for (const set of round % 2 ? [...sets].reverse() : sets) {
+        for (const fields of ['all', 'meta']) {
+          const picks = Array.from({ length: PAGES }, () => set.cursors[Math.floor(random() * set.cursors.length)]);
+          const t = now();
+          for (const cursor of picks) await set.m.list({ limit: 100, cursor, fields });
+          if (round > 0) set[fields].push(perSecond(PAGES, t));
+        }
+      }
+    }
+    const [small, big] = sets;
+    for (const fields of ['all', 'meta']) {
+      const s = median(small[fields]);
+      const b = median(big[fields]);
+      rows.push({ name, fields, small: s, big: b, cost: s / b });
+    }
+    for (const set of sets) await set.m.close();
+    sets.length = 0;
+    gc();
+  }
+  return rows;
+}
+
+/** Heap bytes per session, one child process per subject. */
+function heapPerSession(subjects) {
+  const child = fileURLToPath(new URL('./heap-child.mjs', import.meta.url));
+  const out = new Map();
+  for (const s of subjects) {
+    const line = execFileSync(process.execPath, ['--expose-gc', child, s.name, String(HEAP_N)], { encoding: 'utf8' });
+    out.set(s.name, JSON.parse(line.trim().split('\n').pop()).bytesPerSession);
+    process.stderr.write(`memory: heap of ${s.name} measured\n`);
+  }
+  return out;
+}
+
+const subjects = await memorySubjects();
+const limit = subjects.find((s) => s.role === 'limit').name;
+const started = Date.now();
+const medians = await throughput(subjects);
+const scale = await listScale();
+const heap = heapPerSession(subjects);
+
+const base = medians.get(limit);
+const rows = subjects.map((s) => [
+  s.role === 'ours' ? `**${s.name}**` : s.name,
+  ...OPS.map((op) => `${rate(medians.get(s.name)[op])} (${ratio(medians.get(s.name)[op] / base[op])})`),
+  `${Math.round(heap.get(s.name))} (${ratio(heap.get(s.name) / heap.get(limit))})`,
+]);
+
+const targets = new Targets();
+for (const ours of subjects.filter((s) => s.role === 'ours')) {
+  const m = medians.get(ours.name);
+  const short = ours.name.replace('agent-sessions ', '');
+  targets.check(`${short} get hit vs raw Map`, m['get hit'] / base['get hit'], '>=', 0.8);
+  targets.check(`${short} put (new id) vs raw Map`, m.put / base.put, '>=', 0.5);
+  targets.check(`${short} overwrite vs raw Map`, m.overwrite / base.overwrite, '>=', 0.5);
+  for (const peer of subjects.filter((s) => s.vs)) {
+    const p = medians.get(peer.name);
+    const behind = OPS.filter((op) => m[op] <= p[op]);
+    const worst = Math.min(...OPS.map((op) => m[op] / p[op]));
+    targets.check(
+      `${short} ahead of ${peer.name} on every operation${behind.length ? ` (behind on: ${behind.join(', ')})` : ''}; slowest ratio`,
+      worst,
+      '>=',
+      1,
+    );
+  }
+  targets.check(`${short} heap per session vs raw Map`, heap.get(ours.name) / heap.get(limit), '<=', 1.25);
+}
+for (const r of scale) {
+  targets.check(`${r.name} list page (fields: ${r.fields}) cost at ${BIG.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} sessions`, r.cost, '<=', 3);
+}
+
+const markdown = `# Bench: memory and LRU stores
+
+${environment()}. Command: \`npm run bench -- memory\`${QUICK ? ' (BENCH_QUICK=1: smaller sizes, not for comparison)' : ''}.
+${N.toLocaleString('en')} sessions of ~1 KB JSON (five messages), ${ROUNDS} rounds after a warm-up round, subjects interleaved (rotated each round); median ops/s, and the ratio to the raw Map in brackets. Every call is awaited, for every subject. Only ratios mean anything: this is a shared 2-core machine.
+
+${table(['subject', ...OPS.map((op) => `${op} ops/s`), `heap B/session (${HEAP_N.toLocaleString('en')})`], rows)}
+
+Subjects:
+${subjects.map((s) => `- ${s.name}${s.note ? `: ${s.note}` : ''}`).join('\n')}
+
+Notes:
+- put = a new id; overwrite = put on an existing id with new data; clear = delete an existing id (ours returns the removed session, so it parses its JSON; the raw Map only deletes).
+- **list 100**: only ours lists in id order with a cursor (a walk over all ${N.toLocaleString('en')} sessions, page after page). The others have no ordered listing, so each page reads the first 100 of whatever their API enumerates (see each subject); for Keyv, the raw Map and the raw lru-cache that is cheaper than a real cursor walk, for unstorage, express-session and memorystore every page enumerates every key. A list phase stops after ${LIST_PAGES} pages or ${LIST_BUDGET_MS} ms.
+- heap: \`node --expose-gc\`, \`process.memoryUsage().heapUsed\` after \`gc()\` before and after inserting ${HEAP_N.toLocaleString('en')} sessions (one child process per subject, measured from before the store is created, so what an LRU preallocates for \`max\` = ${HEAP_N.toLocaleString('en')} counts); the ratio is to the raw Map. V8's \`JSON.stringify\` returns a cons string that takes ~240 B more than the same text flattened; the raw Map and MemoryStore keep it as it comes (it is flattened on its first read), LruStore's \`Buffer.byteLength\` flattens it at once, which is why LruStore measures below the raw Map.
+
+## List page of 100: ${BIG.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} sessions
+
+Pages read at random cursors (collected by one walk), ${QUICK ? 200 : 1000} pages per round, ${ROUNDS} rounds, median pages/s.
+
+${table(
+  ['store', 'fields', `pages/s at ${SMALL.toLocaleString('en')}`, `pages/s at ${BIG.toLocaleString('en')}`, 'cost ratio'],
+  scale.map((r) => [r.name, r.fields, rate(r.small), rate(r.big), ratio(r.cost)]),
+)}
+
+## Targets (issue 2)
+
+${targets}
+
+Suite time: ${((Date.now() - started) / 1000).toFixed(0)} s.
+`;
+publish('memory', markdown);
