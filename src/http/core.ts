@@ -338,7 +338,8 @@ export class SessionsCore<R> {
 
   /** A 404 problem response, for requests outside basePath when there is no `next()`. */
   notFound(): CoreResponse {
-    return this.#problem(new HttpError('not_found', 404, 'no such route; see GET {basePath} and {basePath}/{identifier}'));
+    const base = this.#base;
+    return this.#problem(new HttpError('not_found', 404, `no such route; the routes are ${base || '/'} and ${base}/{identifier}`));
   }
 
   /**

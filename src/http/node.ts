@@ -89,11 +89,17 @@ const nodeHost: HostAdapter<IncomingMessage> = {
   readBody,
 };
 
+function hasBody(req: IncomingMessage): boolean {
+  const { headers } = req;
+  return headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+}
+
 function send(req: IncomingMessage, res: ServerResponse, response: CoreResponse): void {
   if (res.headersSent || res.writableEnded) return;
   const { headers, body } = response;
-  // Close when the request body was refused half-read, rather than draining it.
-  if (response.close || !req.complete) headers.connection = 'close';
+  // Close rather than drain a request body that was refused half-read, or left unread while
+  // more of it is still to come.
+  if (response.close || (!req.complete && hasBody(req))) headers.connection = 'close';
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(response.status, headers);
   res.end(body);
