@@ -312,6 +312,7 @@ export class RedisStore implements SessionStore {
         maxRetriesPerRequest: 0, // commands in flight when the connection drops fail at once…
         autoResendUnfulfilledCommands: false, // …and are never sent again after a reconnect
         connectTimeout: Math.max(timeout, 1000),
+        disconnectTimeout: 200, // ioredis keeps a timer this long even for a socket already gone
         retryStrategy: (times) => Math.min(times * 50, 500),
       });
     if (this.#owned) this.#client.on('error', (err: Error) => void (this.#lastError = err));
