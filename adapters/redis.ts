@@ -45,6 +45,23 @@ export interface RedisStoreOptions {
    * @defaultValue 2000
    */
   timeout?: Milliseconds;
+  /**
+   * After every write (put, touch, clear), wait until this many replicas have it before
+   * answering: Redis `WAIT`, pipelined right after the script on the same connection and
+   * node. A write that fewer replicas acknowledge within `waitTimeout` rejects with
+   * {@link StoreUnavailableError} `indeterminate: true`: the master applied it, but a
+   * failover before a replica gets it would lose it. See docs/redis-cluster.md.
+   *
+   * **Note:** while a master has fewer replicas online, every write to it fails after
+   * `waitTimeout`, and `WAIT` holds that node's connection meanwhile (reads queue behind it).
+   * @defaultValue 0: answer as soon as the master has the write (replication is asynchronous)
+   */
+  waitForReplicas?: number;
+  /**
+   * How long `WAIT` waits for `waitForReplicas` replicas, in ms (whole, at least 1).
+   * @defaultValue half of `timeout`
+   */
+  waitTimeout?: Milliseconds;
 }
 
 /** How many buckets the sessions are spread over: one hash slot each on a Cluster. */
@@ -275,6 +292,8 @@ export class RedisStore implements SessionStore {
   readonly #client: Redis | Cluster;
   readonly #owned: boolean;
   readonly #timeout: Milliseconds;
+  readonly #replicas: number;
+  readonly #waitTimeout: Milliseconds;
   readonly #tick: Milliseconds;
   readonly #buckets: Bucket[];
   /** Operations in flight, in the order they started, which is the order they fall due. */
@@ -287,7 +306,8 @@ export class RedisStore implements SessionStore {
 
   /** @param options - the client or URL, key prefix and deadline */
   constructor(options: RedisStoreOptions) {
-    const { client, url, prefix = 'agent-sessions:', timeout = 2000 } = options ?? {};
+    const { client, url, prefix = 'agent-sessions:', timeout = 2000, waitForReplicas = 0 } = options ?? {};
+    const { waitTimeout = Math.max(1, Math.floor(timeout / 2)) } = options ?? {};
     if ((client === undefined) === (url === undefined)) {
       throw new TypeError('RedisStore needs exactly one of client (an ioredis Redis or Cluster) and url');
     }
@@ -298,7 +318,15 @@ export class RedisStore implements SessionStore {
       throw new TypeError(`timeout must be a positive number of ms; got ${String(timeout)}`);
     }
     if (url !== undefined && typeof url !== 'string') throw new TypeError('url must be a redis:// or rediss:// string');
+    if (!(Number.isSafeInteger(waitForReplicas) && waitForReplicas >= 0)) {
+      throw new TypeError(`waitForReplicas must be a whole number ≥ 0; got ${String(waitForReplicas)}`);
+    }
+    if (!(Number.isSafeInteger(waitTimeout) && waitTimeout >= 1)) {
+      throw new TypeError(`waitTimeout must be a whole number of ms ≥ 1; got ${String(waitTimeout)}`);
+    }
     this.#timeout = timeout;
+    this.#replicas = waitForReplicas;
+    this.#waitTimeout = waitTimeout;
     this.#tick = Math.min(50, Math.max(5, timeout / 20));
     this.#buckets = Array.from({ length: BUCKETS }, (_, n) => {
       const tag = `${prefix}{b${n}}`;
@@ -331,7 +359,9 @@ export class RedisStore implements SessionStore {
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
     const args = [id, data, now, optional(idleExpiresAt), optional(maxLifetime), optional(ifVersion), b.session];
-    const reply = (await this.#run('put', id, true, () => this.#eval(PUT, [b.session + id, b.ids, b.exp], args))) as [
+    const reply = (await this.#run('put', id, true, () =>
+      this.#write(PUT, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1),
+    )) as [
       number,
       string,
       string?,
@@ -351,7 +381,9 @@ export class RedisStore implements SessionStore {
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
     const args = [id, now, optional(idleExpiresAt), optional(maxLifetime), b.session];
-    const reply = await this.#run('touch', id, true, () => this.#eval(TOUCH, [b.session + id, b.ids, b.exp], args));
+    const reply = await this.#run('touch', id, true, () =>
+      this.#write(TOUCH, [b.session + id, b.ids, b.exp], args, (r) => r !== null),
+    );
     return reply === null ? undefined : parse(id, reply as string[], false);
   }
 
@@ -360,7 +392,7 @@ export class RedisStore implements SessionStore {
     const b = this.#bucket(id);
     const args = [id, now, optional(ifVersion), b.session];
     const reply = (await this.#run('delete', id, true, () =>
-      this.#eval(DELETE, [b.session + id, b.ids, b.exp], args),
+      this.#write(DELETE, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1),
     )) as [number, ...string[]];
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     return { ok: true, record: parse(id, reply.slice(1) as string[], false)! };
@@ -470,6 +502,37 @@ export class RedisStore implements SessionStore {
       if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
       return this.#client.eval(s.lua, keys.length, ...keys, ...args);
     }
+  }
+
+  /**
+   * Runs a write script. With `waitForReplicas`, `WAIT` goes in the same pipeline right after
+   * it, so on the same connection (a Cluster sends the pipeline to the node of the script's
+   * slot) and it waits for exactly this write. `wrote` tells whether the script changed
+   * anything; a reply that changed nothing needs no replica.
+   */
+  async #write(s: Script, keys: string[], args: (string | number)[], wrote: (reply: unknown) => boolean): Promise<unknown> {
+    if (this.#replicas === 0) return this.#eval(s, keys, args);
+    const send = (command: 'evalsha' | 'eval', body: string) =>
+      this.#client
+        .pipeline([
+          [command, body, keys.length, ...keys, ...args],
+          ['wait', this.#replicas, this.#waitTimeout],
+        ])
+        .exec();
+    let replies = await send('evalsha', s.sha);
+    if (replies?.[0]?.[0]?.message.startsWith('NOSCRIPT')) replies = await send('eval', s.lua);
+    if (!replies) throw new Error('pipeline was aborted');
+    const [[scriptError, reply], [waitError, acknowledged]] = replies as [[Error | null, unknown], [Error | null, unknown]];
+    if (scriptError) throw scriptError;
+    if (!wrote(reply)) return reply;
+    // A plain Error, not a ReplyError: the script ran, so the outcome is indeterminate.
+    if (waitError) throw new Error(`WAIT after the write failed: ${waitError.message}`);
+    if (Number(acknowledged) < this.#replicas) {
+      throw new Error(
+        `only ${Number(acknowledged)} of ${this.#replicas} replicas acknowledged the write within ${this.#waitTimeout} ms (waitForReplicas); a failover could lose it`,
+      );
+    }
+    return reply;
   }
 
   /**
