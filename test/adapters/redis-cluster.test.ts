@@ -1,0 +1,411 @@
+/**
+ * RedisStore on a real Redis Cluster (3 masters, 1 replica each) started from the
+ * `redis-server` binary by test/helpers/redis-cluster.ts: the conformance suite, spread over
+ * masters, single-slot scripts, paging across buckets, cross-process updates, and a failover
+ * with and without waiting for replicas.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster } from 'ioredis';
+import { build } from 'tsup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../adapters/redis.js';
+import { SessionManager, StoreUnavailableError } from '../../src/index.js';
+import { describeStore } from '../conformance/index.js';
+import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { freePort, hasRedisServer } from '../helpers/redis-server.js';
+
+const available = hasRedisServer();
+if (!available && process.env.CI) throw new Error('the Redis Cluster tests need a redis-server binary on the PATH under CI');
+if (!available) console.warn('\n!!! SKIPPING THE REDIS CLUSTER TESTS: no redis-server binary on the PATH\n');
+
+const here = dirname(fileURLToPath(import.meta.url));
+const randomPrefix = () => `as-${randomBytes(4).toString('hex')}:`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn(i)` for i in [0, n) with at most `width` in flight. */
+async function inParallel(n: number, width: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+/**
+ * Watches every command the client sends (pipelines included). `rounds` counts round trips
+ * as causal steps: a command sent after a reply to an earlier watched command came back
+ * starts a new round; commands sent together before any reply share one.
+ */
+function watch(client: Cluster) {
+  const original = client.sendCommand.bind(client);
+  const sent: { name: string; args: unknown[]; round: number }[] = [];
+  let rounds = 0;
+  let replied = true;
+  client.sendCommand = ((command: any, ...rest: any[]) => {
+    if (replied) {
+      rounds++;
+      replied = false;
+    }
+    sent.push({ name: String(command.name).toLowerCase(), args: command.args, round: rounds });
+    const promise = original(command, ...rest);
+    Promise.resolve(promise).then(
+      () => (replied = true),
+      () => (replied = true),
+    );
+    return promise;
+  }) as typeof client.sendCommand;
+  return {
+    sent,
+    get rounds() {
+      return rounds;
+    },
+    reset() {
+      sent.length = 0;
+      rounds = 0;
+      replied = true;
+    },
+    restore() {
+      client.sendCommand = original;
+    },
+  };
+}
+
+describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+
+  /** `INFO <section>` of every live master, by port. */
+  const infoOfMasters = async (section: string) => {
+    await cluster.refresh();
+    const out = new Map<number, Record<string, string>>();
+    for (const m of cluster.masters()) out.set(m.port, parseInfo(String(await cluster.command(m.port, 'INFO', section))));
+    return out;
+  };
+  const dbsizes = async () => {
+    const out = new Map<number, number>();
+    for (const m of cluster.masters()) out.set(m.port, Number(await cluster.command(m.port, 'DBSIZE')));
+    return out;
+  };
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    // ioredis' default options, as a user would pass them: the store's own deadline must bound
+    // every operation whatever they are. (disableClientInfo only because Redis 7.0 answers
+    // CLIENT SETINFO with ERR, which would muddle the check of INFO errorstats below.)
+    client = new Cluster(cluster.startupNodes, { redisOptions: { disableClientInfo: true } });
+    for (const m of cluster.masters()) await cluster.command(m.port, 'CONFIG', 'RESETSTAT');
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.dispose();
+  });
+
+  describeStore('RedisStore on a Cluster', () => new RedisStore({ client, prefix: randomPrefix() }));
+
+  describe('layout over slots', () => {
+    const prefix = randomPrefix();
+    const ids = Array.from({ length: 10_000 }, (_, i) => `user-${i}:thread-${i % 7}`);
+
+    it('spreads 10,000 sessions over the 3 masters, none holding more than half', async () => {
+      const sessions = new SessionManager({ store: new RedisStore({ client, prefix }) });
+      const before = await dbsizes();
+      await inParallel(ids.length, 64, (i) => sessions.put(ids[i]!, { i }));
+      const after = await dbsizes();
+      const added = [...after].map(([port, n]) => ({ port, keys: n - (before.get(port) ?? 0) }));
+      const total = added.reduce((s, a) => s + a.keys, 0);
+      console.log(`keys added per master (DBSIZE): ${added.map((a) => `${a.port}: ${a.keys}`).join(', ')}; total ${total}`);
+      expect(added).toHaveLength(3);
+      expect(total).toBeGreaterThanOrEqual(ids.length);
+      for (const a of added) {
+        expect(a.keys).toBeGreaterThan(0);
+        expect(a.keys).toBeLessThanOrEqual(total / 2);
+      }
+      await sessions.close();
+    });
+
+    it('lists them in id order with one cursor, in a bounded number of round trips per page', async () => {
+      const sessions = new SessionManager({ store: new RedisStore({ client, prefix }) });
+      const watcher = watch(client);
+      try {
+        const seen: string[] = [];
+        const perPage: { rounds: number; commands: number }[] = [];
+        let cursor: string | undefined;
+        do {
+          watcher.reset();
+          const page = await sessions.list({ limit: 1000, cursor, fields: 'meta' });
+          perPage.push({ rounds: watcher.rounds, commands: watcher.sent.length });
+          seen.push(...page.sessions.map((s) => s.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toEqual([...ids].sort());
+
+        watcher.reset();
+        const page = await sessions.list({ limit: 100, prefix: 'user-42' });
+        expect(page.sessions.map((s) => s.id)).toEqual(ids.filter((id) => id.startsWith('user-42')).sort().slice(0, 100));
+        const withBodies = { rounds: watcher.rounds, commands: watcher.sent.length };
+        console.log(
+          `list round trips per page of 1000 (meta): ${perPage.map((p) => p.rounds).join(' ')}; commands: ${perPage.map((p) => p.commands).join(' ')}; page of 100 with data: ${withBodies.rounds} round trips, ${withBodies.commands} commands`,
+        );
+        // Bounded: the same few round trips for every page, whatever the number of sessions.
+        const most = Math.max(...perPage.map((p) => p.rounds), withBodies.rounds);
+        expect(most).toBeLessThanOrEqual(3);
+        expect(watcher.sent.map((c) => c.name)).not.toContain('scan');
+        expect(watcher.sent.map((c) => c.name)).not.toContain('keys');
+      } finally {
+        watcher.restore();
+        await sessions.close();
+      }
+    });
+
+    it('writes with one single-slot script per put, update, touch and clear, and no cross-slot error anywhere', async () => {
+      const sessions = new SessionManager({ store: new RedisStore({ client, prefix: randomPrefix() }), ttl: 60_000 });
+      await sessions.put('warm-up', 0); // scripts loaded on every master the first time
+      for (let i = 0; i < 30; i++) await sessions.put(`warm-${i}`, i);
+      const watcher = watch(client);
+      try {
+        const writes: string[][] = [];
+        for (let i = 0; i < 30; i++) {
+          const id = `w-${i}-${randomBytes(3).toString('hex')}`;
+          for (const op of [
+            () => sessions.put(id, { i }),
+            () => sessions.put(id, { i: i + 1 }, { ifVersion: 1 }),
+            () => sessions.touch(id),
+            () => sessions.clear(id, { ifVersion: 2 }),
+          ]) {
+            watcher.reset();
+            await op();
+            writes.push(watcher.sent.map((c) => c.name));
+            // Every key of the script hashes to one slot.
+            const script = watcher.sent.find((c) => c.name === 'evalsha' || c.name === 'eval');
+            expect(script).toBeDefined();
+            const numKeys = Number(script!.args[1]);
+            const keys = script!.args.slice(2, 2 + numKeys).map(String);
+            const slots = new Set(
+              await Promise.all(keys.map(async (k) => Number(await cluster.command(cluster.masters()[0]!.port, 'CLUSTER', 'KEYSLOT', k)))),
+            );
+            expect(slots.size).toBe(1);
+          }
+        }
+        for (const names of writes) {
+          expect(names.filter((n) => n === 'evalsha' || n === 'eval' || n === 'fcall')).toHaveLength(1);
+          for (const n of ['multi', 'exec', 'watch', 'set', 'del', 'zadd', 'zrem']) expect(names).not.toContain(n);
+        }
+      } finally {
+        watcher.restore();
+        await sessions.close();
+      }
+      // Whatever ran on the masters so far (conformance suite included): no CROSSSLOT, no
+      // script touching a key of another slot, no error but a NOSCRIPT while loading.
+      const errors = await infoOfMasters('errorstats');
+      for (const [port, stats] of errors) {
+        const kinds = Object.keys(stats).filter((k) => k.startsWith('errorstat_') && k !== 'errorstat_NOSCRIPT');
+        expect({ port, kinds }).toEqual({ port, kinds: [] });
+      }
+      const commands = await infoOfMasters('commandstats');
+      for (const stats of commands.values()) {
+        for (const forbidden of ['cmdstat_keys', 'cmdstat_scan', 'cmdstat_flushdb', 'cmdstat_flushall', 'cmdstat_watch']) {
+          expect(stats[forbidden]).toBeUndefined();
+        }
+      }
+    });
+  });
+
+  describe('across processes', () => {
+    it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-cluster-child-'));
+      try {
+        const outfile = join(dir, 'child.cjs');
+        // As in redis-processes.test.ts: one CommonJS bundle (ioredis included) run with plain node.
+        await build({
+          config: false,
+          entry: { child: join(here, 'redis-cluster.child.ts') },
+          outDir: dir,
+          format: ['cjs'],
+          platform: 'node',
+          target: 'node20',
+          noExternal: [/.*/],
+          splitting: false,
+          dts: false,
+          silent: true,
+        });
+        const prefix = randomPrefix();
+        const job = { ports: cluster.startupNodes.map((n) => n.port), prefix, id: 'counter', count: 50 };
+        const results = await Promise.all(
+          Array.from(
+            { length: 8 },
+            () =>
+              new Promise<number[]>((resolve, reject) =>
+                execFile(process.execPath, [outfile, JSON.stringify(job)], { timeout: 60_000 }, (err, stdout, stderr) =>
+                  err ? reject(new Error(`child failed: ${stderr || err.message}`)) : resolve((JSON.parse(stdout) as { versions: number[] }).versions),
+                ),
+              ),
+          ),
+        );
+        for (const versions of results) {
+          expect(versions).toHaveLength(50);
+          for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
+        }
+        const all = results.flat().sort((a, b) => a - b);
+        expect(new Set(all).size).toBe(400);
+        const sessions = new SessionManager<{ n: number }>({ store: new RedisStore({ client, prefix }) });
+        expect(await sessions.get('counter')).toMatchObject({ data: { n: 400 }, version: 400 });
+        await sessions.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  });
+
+  describe('bounded failure', () => {
+    it('a Cluster client with default options that reaches no node rejects with StoreUnavailableError within the deadline', async () => {
+      const dead = new Cluster([{ host: '127.0.0.1', port: await freePort() }]);
+      dead.on('error', () => {});
+      const timeout = 500;
+      const sessions = new SessionManager({ store: new RedisStore({ client: dead, prefix: randomPrefix(), timeout }) });
+      for (const op of [() => sessions.get('a'), () => sessions.put('a', 1), () => sessions.list(), () => sessions.clear('a')]) {
+        const start = Date.now();
+        const err = await op().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(Date.now() - start).toBeLessThan(2 * timeout + 1000);
+      }
+      expect(await sessions.store.ping()).toBe(false);
+      await sessions.close();
+      dead.disconnect();
+    });
+  });
+
+  describe('failover', () => {
+    const timeout = 1000;
+
+    /**
+     * Runs 16 writers over 64 sessions spread across every master, SIGKILLs one master, waits
+     * for its replica's promotion (and, when `heal`, for the killed node to come back as a
+     * replica), waits for writes to resume on the same client, then reads every session back
+     * and counts the acknowledged writes that are gone.
+     */
+    async function writeThroughFailover(
+      label: string,
+      { store: storeOptions = {}, lagMs = 0, heal = false }: { store?: { waitForReplicas?: number; waitTimeout?: number }; lagMs?: number; heal?: boolean },
+    ) {
+      const store = new RedisStore({ client, prefix: randomPrefix(), timeout, ...storeOptions });
+      // Bodies of 8 KiB so that a replica frozen for lagMs falls behind by more than the
+      // kernel's socket buffers: the rest waits in the master's memory and dies with it.
+      const pad = 'x'.repeat(8192);
+      const sessions = new SessionManager<{ n: number; pad: string }>({ store });
+      const ids = Array.from({ length: 64 }, (_, i) => `fo-${i}`);
+      const acked = new Map<string, { n: number; version: number }[]>(ids.map((id) => [id, []]));
+      const tally = { ok: 0, unavailable: 0, indeterminate: 0, slowestMs: 0, okAfterRecovery: 0 };
+      let recovered = false;
+      let stop = false;
+
+      const writer = async (w: number) => {
+        const mine = ids.filter((_, i) => i % 16 === w);
+        try {
+          for (let n = 1; !stop; n++) {
+            const id = mine[n % mine.length]!;
+            const start = Date.now();
+            try {
+              const s = await sessions.put(id, { n, pad });
+              expect(s.data.n).toBe(n); // never a wrong answer
+              acked.get(id)!.push({ n, version: s.version });
+              tally.ok++;
+              if (recovered) tally.okAfterRecovery++;
+            } catch (err) {
+              if (!(err instanceof StoreUnavailableError)) throw err;
+              tally.unavailable++;
+              if (err.indeterminate) tally.indeterminate++;
+              await sleep(20);
+            }
+            const took = Date.now() - start;
+            tally.slowestMs = Math.max(tally.slowestMs, took);
+            expect(took).toBeLessThan(2 * timeout + 1000); // never hangs
+          }
+        } catch (err) {
+          stop = true;
+          throw err;
+        }
+      };
+
+      const writers = Promise.all(Array.from({ length: 16 }, (_, w) => writer(w)));
+      writers.catch(() => {});
+      await sleep(300);
+      await cluster.refresh();
+      const victim = cluster.masters()[0]!;
+      const successor = cluster.replicasOf(victim)[0]!;
+      if (lagMs > 0) {
+        cluster.signal(successor, 'SIGSTOP');
+        await sleep(lagMs);
+      }
+      const { master, replica } = await cluster.killMaster(victim);
+      expect(replica).toBe(successor);
+      if (lagMs > 0) cluster.signal(successor, 'SIGCONT');
+      const promotionMs = await cluster.waitForPromotion(replica);
+      if (heal) {
+        await cluster.restart(master);
+        await cluster.waitUntilHealthy();
+      }
+      recovered = true;
+      // Resumed on the same client, in the same process: many writes acknowledged since.
+      const deadline = Date.now() + 15_000;
+      while (!stop && tally.okAfterRecovery < 500 && Date.now() < deadline) await sleep(50);
+      stop = true;
+      await writers;
+      expect(tally.okAfterRecovery).toBeGreaterThanOrEqual(500);
+
+      // Each session is written by one writer, one write at a time, so its acknowledged writes
+      // are in order. An acknowledged write (n, version) is lost when the session now holds an
+      // older n, or when a later acknowledged write got a version not above its own (the
+      // promoted replica never had it, so versions restarted below it).
+      let lostAcknowledged = 0;
+      let versionRepeats = 0;
+      for (const id of ids) {
+        const current = await sessions.get(id);
+        const history = acked.get(id)!;
+        let lowestLater = Infinity;
+        for (let i = history.length - 1; i >= 0; i--) {
+          const a = history[i]!;
+          if (a.n > (current?.data.n ?? 0) || lowestLater <= a.version) lostAcknowledged++;
+          lowestLater = Math.min(lowestLater, a.version);
+        }
+        for (let i = 1; i < history.length; i++) if (history[i]!.version <= history[i - 1]!.version) versionRepeats++;
+      }
+      const figures = { label, lagMs, killed: master.port, promoted: replica.port, promotionMs, ...tally, lostAcknowledged, versionRepeats };
+      console.log(`failover ${label}: ${JSON.stringify(figures)}`);
+      await sessions.close();
+      return { figures, master };
+    }
+
+    it('rejects within the deadline during the gap, resumes after promotion, and counts lost writes; with waitForReplicas none is lost', async () => {
+      // 1. A plain SIGKILL of a master: on loopback the replica is rarely behind.
+      const plain = await writeThroughFailover('without WAIT', {});
+      expect(plain.figures.unavailable).toBeGreaterThan(0);
+      await cluster.restart(plain.master); // it rejoins as a replica of its successor
+      await cluster.waitUntilHealthy();
+
+      // 2. The same with the replica frozen for 700 ms first, as a replica behind on a busy
+      // network is: the master acknowledges writes the replica never gets.
+      const lagging = await writeThroughFailover('without WAIT, replica lagging', { lagMs: 700 });
+      await cluster.restart(lagging.master);
+      await cluster.waitUntilHealthy();
+
+      // 3. The same lag with waitForReplicas: a write is acknowledged only once a replica has
+      // it, so none is lost. A master left without a replica cannot acknowledge writes, so this
+      // run brings the killed node back (as a replica) before counting resumed writes.
+      const waited = await writeThroughFailover('with waitForReplicas 1, replica lagging', {
+        store: { waitForReplicas: 1, waitTimeout: 200 },
+        lagMs: 700,
+        heal: true,
+      });
+      expect(waited.figures.unavailable).toBeGreaterThan(0);
+      expect(waited.figures.lostAcknowledged).toBe(0);
+      expect(waited.figures.versionRepeats).toBe(0);
+    }, 80_000);
+  });
+});
