@@ -49,7 +49,12 @@ export function send(base: string, method: string, path: string, options: SendOp
             body = undefined;
           }
           const reply: Reply = { status: res.statusCode ?? 0, headers: res.headers, text, body };
-          if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply);
+          try {
+            if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply);
+          } catch (err) {
+            reject(err);
+            return;
+          }
           resolve(reply);
         });
       },
