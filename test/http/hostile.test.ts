@@ -1,0 +1,128 @@
+/**
+ * Hostile input against the node:http host and the fetch edge: thousands of random requests
+ * (odd methods, odd percent-encodings, odd headers, deep and poisonous bodies) never get a
+ * 5xx, never crash the server, never pollute a prototype and never leak internals.
+ */
+import { createServer } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionManager } from '../../src/index.js';
+import { createFetchHandler, createSessionsHandler } from '../../src/http/index.js';
+import { expectNoInternals, listen, type RunningHost } from './cases.js';
+import { send } from './client.js';
+
+const SEGMENTS = [
+  '', '/', '//', 'a', 'user-42:thread-7', 'x.y', '~', '@', ':', '-', '.', '..', '...',
+  '%2F', '%2f', '%2e', '%2E', '%2e%2e', '%2E%2e', '%00', '%0A', '%ZZ', '%', '%2', '%C3%A9', '%E0%A4%A',
+  '%FF', '%252F', '%25', '%20', '+', '#', '%23', '%3F', '?', '&', '=', ';', 'sessions', 'x'.repeat(257),
+  '?limit=1', '?limit=0', '?limit=99999999999999999999', '?cursor=c1.', '?cursor=c1.YQ', '?cursor=%ZZ',
+  '?prefix=%00', '?prefix=a', '?fields=meta', '?fields=__proto__', '?__proto__[x]=1', '?limit=1&limit=2',
+];
+const PREFIXES = ['/sessions', '/sessions/', '/sessions/', '/sessions/', '/session', '/', '/SESSIONS/', '/sessions/../sessions/'];
+const METHODS = ['GET', 'GET', 'HEAD', 'PUT', 'PUT', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS', 'PROPFIND', 'PURGE'];
+const TAGS = ['"1"', '"2"', '*', 'W/"1"', '"1", "2"', '"', '1', '"1",,"2"', ' ', '"abc"', '"99999999999999999999"', 'W/', '*, "1"'];
+const TYPES = [
+  'application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'text/plain',
+  'application/x-www-form-urlencoded', 'application/vnd.x+json', 'multipart/form-data; boundary=x', 'application/jsonx', ';;;', '',
+];
+const POISON = [
+  '{"__proto__":{"polluted":1},"data":{"__proto__":{"polluted":1}}}',
+  '{"data":{"constructor":{"prototype":{"polluted":1}}},"constructor":{"prototype":{"polluted":1}}}',
+  '{"data":1,"ttl":-5}', '{"data":1,"ttl":1e400}', '{"data":1,"id":{"toString":1}}', '{"data":{"a":1},"id":"a"}',
+  '{"data":' + '['.repeat(5000) + ']'.repeat(5000) + '}', '{"data":' + '{"a":'.repeat(3000) + '1' + '}'.repeat(3000) + '}',
+  '['.repeat(100_000), '{"data":"\\ud800"}', '\ufeff{"data":1}', '{"data":1}garbage', 'null', '"x"', '{"data":1e999}',
+];
+
+const body = fc.oneof(
+  fc.constant(undefined),
+  fc.constantFrom(...POISON),
+  fc.jsonValue().map((data) => JSON.stringify({ data })),
+  fc.json(),
+  fc.string(),
+  fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+);
+
+const request = fc.record({
+  method: fc.constantFrom(...METHODS),
+  path: fc
+    .tuple(fc.constantFrom(...PREFIXES), fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 4 }))
+    .map(([p, s]) => p + s.join('')),
+  headers: fc.record(
+    {
+      'content-type': fc.constantFrom(...TYPES),
+      'if-match': fc.constantFrom(...TAGS),
+      'if-none-match': fc.constantFrom(...TAGS),
+      accept: fc.constantFrom('*/*', 'text/html', 'application/problem+json'),
+    },
+    { requiredKeys: [] },
+  ),
+  body,
+});
+
+function checkAnswer(status: number, contentType: string | undefined, text: string, what: string): void {
+  statuses.add(status);
+  expect(status, what).toBeLessThan(500);
+  expect(status, what).toBeGreaterThanOrEqual(200);
+  expectNoInternals(text);
+  if (contentType === 'application/problem+json' && text !== '') {
+    const problem = JSON.parse(text);
+    expect(problem.status).toBe(status);
+    expect(typeof problem.code).toBe('string');
+  }
+}
+
+const errors: unknown[] = [];
+const statuses = new Set<number>();
+
+describe('hostile requests', () => {
+  let host: RunningHost;
+  beforeAll(async () => {
+    const handler = createSessionsHandler(new SessionManager(), { bodyTimeout: 2_000, onError: (e) => void errors.push(e) });
+    host = await listen(createServer(handler));
+    for (const id of ['a', 'x.y', 'user-42:thread-7']) {
+      await send(host.url, 'PUT', `/sessions/${id}`, { headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+    }
+  });
+  afterAll(() => host.close());
+
+  it('5,000 random requests on node:http: never a 5xx, a crash, a polluted prototype or leaked internals', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, headers, body }) => {
+        const r = await send(host.url, method, path, { headers: headers as Record<string, string>, body, hostAnswer: true });
+        checkAnswer(r.status, r.headers['content-type'], r.text, `${method} ${path}`);
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(errors).toEqual([]);
+    // The run reached the interesting answers, not just one kind of refusal.
+    for (const status of [200, 400, 404, 405, 412, 415]) expect(statuses).toContain(status);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
+    expect((await send(host.url, 'GET', '/sessions?limit=1')).status).toBe(200);
+  }, 60_000);
+
+  it('1,000 random requests on the fetch edge, called directly', async () => {
+    const handler = createFetchHandler(new SessionManager(), { bodyTimeout: 2_000, onError: (e) => void errors.push(e) });
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, headers, body }) => {
+        const withBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
+        let req: Request;
+        try {
+          req = new Request(`http://h${path}`, {
+            method,
+            headers: headers as Record<string, string>,
+            body: withBody ? body : undefined,
+          });
+        } catch {
+          return; // not a request fetch can even express
+        }
+        const res = await handler(req);
+        const text = await res.text();
+        checkAnswer(res.status, res.headers.get('content-type') ?? undefined, text, `${method} ${path}`);
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(errors).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  }, 30_000);
+});
