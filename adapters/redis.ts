@@ -512,27 +512,53 @@ export class RedisStore implements SessionStore {
    */
   async #write(s: Script, keys: string[], args: (string | number)[], wrote: (reply: unknown) => boolean): Promise<unknown> {
     if (this.#replicas === 0) return this.#eval(s, keys, args);
-    const send = (command: 'evalsha' | 'eval', body: string) =>
-      this.#client
+    const started = performance.now();
+    let [command, body] = ['evalsha', s.sha];
+    let via: Redis | Cluster = this.#client;
+    let asking = false;
+    for (let redirections = 0; ; ) {
+      const replies = await via
         .pipeline([
+          ...(asking ? [['asking']] : []),
           [command, body, keys.length, ...keys, ...args],
           ['wait', this.#replicas, this.#waitTimeout],
         ])
         .exec();
-    let replies = await send('evalsha', s.sha);
-    if (replies?.[0]?.[0]?.message.startsWith('NOSCRIPT')) replies = await send('eval', s.lua);
-    if (!replies) throw new Error('pipeline was aborted');
-    const [[scriptError, reply], [waitError, acknowledged]] = replies as [[Error | null, unknown], [Error | null, unknown]];
-    if (scriptError) throw scriptError;
-    if (!wrote(reply)) return reply;
-    // A plain Error, not a ReplyError: the script ran, so the outcome is indeterminate.
-    if (waitError) throw new Error(`WAIT after the write failed: ${waitError.message}`);
-    if (Number(acknowledged) < this.#replicas) {
-      throw new Error(
-        `only ${Number(acknowledged)} of ${this.#replicas} replicas acknowledged the write within ${this.#waitTimeout} ms (waitForReplicas); a failover could lose it`,
-      );
+      if (!replies) throw new Error('pipeline was aborted');
+      const [[scriptError, reply], [waitError, acknowledged]] = replies.slice(asking ? 1 : 0) as [
+        [Error | null, unknown],
+        [Error | null, unknown],
+      ];
+      if (scriptError?.message.startsWith('NOSCRIPT') && command === 'evalsha') {
+        [command, body] = ['eval', s.lua];
+        continue;
+      }
+      // ioredis does not follow a Cluster redirection inside a pipeline whose WAIT succeeded,
+      // so follow it here. Each of these errors means the script did not run on that node.
+      const [kind, , target = ''] = scriptError?.name === 'ReplyError' ? scriptError.message.split(' ') : [];
+      const redirect = kind === 'MOVED' || kind === 'ASK';
+      if ((redirect || kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN') && this.#client.isCluster) {
+        if (++redirections <= 16 && performance.now() - started < this.#timeout) {
+          const cluster = this.#client as Cluster;
+          if (kind === 'MOVED') cluster.refreshSlotsCache();
+          const node = redirect ? cluster.nodes('all').find((n) => `${n.options.host}:${n.options.port}` === target) : undefined;
+          if (node === undefined) await new Promise((r) => setTimeout(r, 100));
+          via = node ?? cluster;
+          asking = node !== undefined && kind === 'ASK';
+          continue;
+        }
+      }
+      if (scriptError) throw scriptError;
+      if (!wrote(reply)) return reply;
+      // A plain Error, not a ReplyError: the script ran, so the outcome is indeterminate.
+      if (waitError) throw new Error(`WAIT after the write failed: ${waitError.message}`);
+      if (Number(acknowledged) < this.#replicas) {
+        throw new Error(
+          `only ${Number(acknowledged)} of ${this.#replicas} replicas acknowledged the write within ${this.#waitTimeout} ms (waitForReplicas); a failover could lose it`,
+        );
+      }
+      return reply;
     }
-    return reply;
   }
 
   /**
