@@ -1,6 +1,6 @@
 /** Statistics and markdown output shared by the suites. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +52,8 @@ export class Targets {
 
 export function environment() {
   const cpu = cpus();
-  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z`;
+  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load}`;
 }
 
 /** Prints `markdown` and writes it to `bench/results/<suite>.md`. */

@@ -35,70 +35,90 @@ const missIds = makeIds(N, 'x', 2);
 const data = makeData(N, 5);
 const data2 = makeData(N, 6);
 
-/** One pass of every operation on a fresh instance; returns ops/s per operation. */
-async function pass(subject, verify) {
-  const inst = subject.create();
-  const out = {};
-  let t = now();
-  for (let i = 0; i < N; i++) await inst.put(ids[i], data[i]);
-  out.put = perSecond(N, t);
-  if (verify) deepStrictEqual(await inst.get(ids[7]), data[7], `${subject.name}: get after put`);
-
-  t = now();
-  let last;
-  for (let r = 0; r < HIT_PASSES; r++) for (let i = 0; i < N; i++) last = await inst.get(ids[i]);
-  out['get hit'] = perSecond(N * HIT_PASSES, t);
-  ok(last !== undefined, `${subject.name}: get hit returned nothing`);
-
-  t = now();
-  for (let r = 0; r < MISS_PASSES; r++) for (let i = 0; i < N; i++) last = await inst.get(missIds[i]);
-  out['get miss'] = perSecond(N * MISS_PASSES, t);
-  equal(last, undefined, `${subject.name}: get miss returned something`);
-
-  t = now();
-  for (let r = 0; r < OVERWRITE_PASSES; r++) {
-    const values = r % 2 ? data : data2;
-    for (let i = 0; i < N; i++) await inst.put(ids[i], values[i]);
-  }
-  out.overwrite = perSecond(N * OVERWRITE_PASSES, t);
-  if (verify) deepStrictEqual(await inst.get(ids[7]), data2[7], `${subject.name}: get after overwrite`);
-
-  const state = {};
-  let pages = 0;
-  t = now();
-  const deadline = t + BigInt(LIST_BUDGET_MS * 1e6);
-  do {
-    const page = await inst.list(state);
-    pages++;
-    if (verify && pages === 1) {
-      equal(page.length, 100, `${subject.name}: list page size`);
-      ok(page.every((s) => s.data?.messages?.length === 5), `${subject.name}: list page bodies`);
+/**
+ * The phases of one round, in order; each takes a subject's instance and returns ops/s.
+ * Every phase leaves the store as the next one expects: filled after put, empty after clear.
+ */
+const PHASES = {
+  async put(inst) {
+    const t = now();
+    for (let i = 0; i < N; i++) await inst.put(ids[i], data[i]);
+    return perSecond(N, t);
+  },
+  async 'get hit'(inst) {
+    const t = now();
+    for (let r = 0; r < HIT_PASSES; r++) for (let i = 0; i < N; i++) await inst.get(ids[i]);
+    return perSecond(N * HIT_PASSES, t);
+  },
+  async 'get miss'(inst) {
+    const t = now();
+    for (let r = 0; r < MISS_PASSES; r++) for (let i = 0; i < N; i++) await inst.get(missIds[i]);
+    return perSecond(N * MISS_PASSES, t);
+  },
+  async overwrite(inst) {
+    const t = now();
+    for (let r = 0; r < OVERWRITE_PASSES; r++) {
+      const values = r % 2 ? data : data2;
+      for (let i = 0; i < N; i++) await inst.put(ids[i], values[i]);
     }
-  } while (pages < LIST_PAGES && now() < deadline);
-  out['list 100'] = perSecond(pages, t);
+    return perSecond(N * OVERWRITE_PASSES, t);
+  },
+  async 'list 100'(inst) {
+    const state = {};
+    let pages = 0;
+    const t = now();
+    const deadline = t + BigInt(LIST_BUDGET_MS * 1e6);
+    do {
+      await inst.list(state);
+      pages++;
+    } while (pages < LIST_PAGES && now() < deadline);
+    return perSecond(pages, t);
+  },
+  async clear(inst) {
+    const t = now();
+    for (let i = 0; i < N; i++) await inst.del(ids[i]);
+    return perSecond(N, t);
+  },
+};
 
-  t = now();
-  for (let i = 0; i < N; i++) await inst.del(ids[i]);
-  out.clear = perSecond(N, t);
-  if (verify) equal(await inst.get(ids[7]), undefined, `${subject.name}: get after clear`);
-  await inst.close();
-  return out;
+/** Checks a subject's answers after each phase (warm-up round only). */
+async function verify(subject, inst, op) {
+  const who = subject.name;
+  if (op === 'put') deepStrictEqual(await inst.get(ids[7]), data[7], `${who}: get after put`);
+  if (op === 'get hit') ok((await inst.get(ids[N - 1])) !== undefined, `${who}: get hit returned nothing`);
+  if (op === 'get miss') equal(await inst.get(missIds[0]), undefined, `${who}: get miss returned something`);
+  if (op === 'overwrite') deepStrictEqual(await inst.get(ids[7]), data2[7], `${who}: get after overwrite`);
+  if (op === 'list 100') {
+    const page = await inst.list({});
+    equal(page.length, 100, `${who}: list page size`);
+    ok(page.every((s) => s.data?.messages?.length === 5), `${who}: list page bodies`);
+  }
+  if (op === 'clear') equal(await inst.get(ids[7]), undefined, `${who}: get after clear`);
 }
 
+/**
+ * Rounds of every phase; within a phase every subject runs back to back (order rotated each
+ * round), so load from elsewhere on the machine falls on all subjects of a phase alike.
+ * Round 0 warms up and checks answers; it is not counted.
+ */
 async function throughput(subjects) {
   const samples = new Map(subjects.map((s) => [s.name, Object.fromEntries(OPS.map((op) => [op, []]))]));
-  // Round 0 warms up and checks every subject's answers; it is not counted.
   for (let round = 0; round <= ROUNDS; round++) {
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
-    for (const subject of order) {
-      gc();
-      const result = await pass(subject, round === 0);
-      if (round > 0) for (const op of OPS) samples.get(subject.name)[op].push(result[op]);
+    const insts = new Map(subjects.map((s) => [s.name, s.create()]));
+    for (const op of OPS) {
+      for (const subject of op.startsWith('get') ? [...order].reverse() : order) {
+        gc();
+        const inst = insts.get(subject.name);
+        const rate = await PHASES[op](inst);
+        if (round === 0) await verify(subject, inst, op);
+        else samples.get(subject.name)[op].push(rate);
+      }
     }
+    for (const inst of insts.values()) await inst.close();
     process.stderr.write(`memory: round ${round}/${ROUNDS} done\n`);
   }
-  const medians = new Map([...samples].map(([name, ops]) => [name, Object.fromEntries(OPS.map((op) => [op, median(ops[op])]))]));
-  return medians;
+  return new Map([...samples].map(([name, ops]) => [name, Object.fromEntries(OPS.map((op) => [op, median(ops[op])]))]));
 }
 
 /** List cost at 1,000 vs 1,000,000 sessions: random cursors, median of rounds. */
@@ -200,7 +220,7 @@ for (const r of scale) {
 const markdown = `# Bench: memory and LRU stores
 
 ${environment()}. Command: \`npm run bench -- memory\`${QUICK ? ' (BENCH_QUICK=1: smaller sizes, not for comparison)' : ''}.
-${N.toLocaleString('en')} sessions of ~1 KB JSON (five messages), ${ROUNDS} rounds after a warm-up round, subjects interleaved (rotated each round); median ops/s, and the ratio to the raw Map in brackets. Every call is awaited, for every subject. Only ratios mean anything: this is a shared 2-core machine.
+${N.toLocaleString('en')} sessions of ~1 KB JSON (five messages), ${ROUNDS} rounds after a warm-up round that also checks every answer; in each phase every subject runs back to back, in an order rotated each round; median ops/s, and the ratio to the raw Map in brackets. Every call is awaited, for every subject. Only ratios mean anything: this is a shared 2-core machine.
 
 ${table(['subject', ...OPS.map((op) => `${op} ops/s`), `heap B/session (${HEAP_N.toLocaleString('en')})`], rows)}
 

@@ -1,0 +1,159 @@
+/**
+ * The Redis subjects. `create({ url, prefix })` connects a fresh instance (its own
+ * connection) whose keys all start with `prefix`, and returns async methods:
+ *   put(id, data)  get(id) → data | undefined  del(id)  list(state) → ≤ 100 values  close()
+ *   fill(id, data) — a put that also feeds the subject's list index if it needs one (raw).
+ * No subject ever sends KEYS, FLUSHDB or FLUSHALL; the peers that list do it with SCAN,
+ * because that is what their API does.
+ */
+import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RedisStore as ConnectRedisStore } from 'connect-redis';
+import KeyvRedis from '@keyv/redis';
+import { Keyv } from 'keyv';
+import { createStorage } from 'unstorage';
+import unstorageRedis from 'unstorage/drivers/redis';
+
+const PAGE = 100;
+const DIST_REDIS = new URL('../../dist/redis.js', import.meta.url);
+
+function callback(store, method, ...args) {
+  return new Promise((resolve, reject) => store[method](...args, (err, value) => (err ? reject(err) : resolve(value))));
+}
+
+const COOKIE = { originalMaxAge: null, expires: null, httpOnly: true, path: '/' };
+
+/** Our subject, or a reason it is skipped when dist/redis.js is not built yet. */
+async function ours() {
+  if (!existsSync(DIST_REDIS)) {
+    return { skip: 'dist/redis.js is not there (adapters/redis.ts not built yet): run `npm run build`' };
+  }
+  const { RedisStore } = await import(DIST_REDIS.href);
+  const { SessionManager } = await import('../../dist/index.js');
+  return {
+    name: 'agent-sessions RedisStore',
+    role: 'ours',
+    note: 'SessionManager over RedisStore({ client, prefix }); list = manager.list({ limit: 100, cursor })',
+    async create({ url, prefix }) {
+      const client = new Redis(url);
+      const m = new SessionManager({ store: new RedisStore({ client, prefix }) });
+      return {
+        put: (id, data) => m.put(id, data),
+        fill: (id, data) => m.put(id, data),
+        get: async (id) => (await m.get(id))?.data,
+        del: (id) => m.clear(id),
+        async list(state) {
+          const page = await m.list({ limit: PAGE, cursor: state.cursor ?? undefined });
+          state.cursor = page.nextCursor;
+          return page.sessions;
+        },
+        async close() {
+          await m.close();
+          await client.quit();
+        },
+      };
+    },
+  };
+}
+
+export async function redisSubjects() {
+  const mine = await ours();
+  return [
+    {
+      name: 'raw ioredis (JSON)',
+      role: 'limit',
+      note: 'put = SET key JSON.stringify(data); get = GET + JSON.parse; list = ZRANGE BYLEX of a sorted-set index (fed by fill, outside the put timing) + MGET',
+      async create({ url, prefix }) {
+        const client = new Redis(url);
+        const index = `${prefix}index`;
+        return {
+          put: (id, data) => client.set(prefix + id, JSON.stringify(data)),
+          fill: (id, data) => client.pipeline().set(prefix + id, JSON.stringify(data)).zadd(index, 0, id).exec(),
+          get: async (id) => {
+            const json = await client.get(prefix + id);
+            return json === null ? undefined : JSON.parse(json);
+          },
+          del: (id) => client.pipeline().del(prefix + id).zrem(index, id).exec(),
+          async list(state) {
+            const ids = await client.zrange(index, state.after ? `(${state.after}` : '-', '+', 'BYLEX', 'LIMIT', 0, PAGE);
+            if (ids.length === 0) return [];
+            state.after = ids.length === PAGE ? ids[PAGE - 1] : undefined;
+            const values = await client.mget(ids.map((id) => prefix + id));
+            return ids.map((id, i) => ({ id, data: JSON.parse(values[i]) }));
+          },
+          close: () => client.quit(),
+        };
+      },
+    },
+    ...(mine.skip ? [{ name: 'agent-sessions RedisStore', role: 'ours', skip: mine.skip }] : [mine]),
+    {
+      name: 'connect-redis',
+      role: 'peer',
+      note: 'connect-redis 9 over node-redis 6 (express-session store, callback API); list = ids() (SCAN of the prefix, COUNT 100) + get() of the first 100, concurrently',
+      async create({ url, prefix }) {
+        const client = createClient({ url });
+        client.on('error', () => {});
+        await client.connect();
+        const store = new ConnectRedisStore({ client, prefix });
+        return {
+          put: (id, data) => callback(store, 'set', id, { cookie: COOKIE, data }),
+          fill: (id, data) => callback(store, 'set', id, { cookie: COOKIE, data }),
+          get: async (id) => (await callback(store, 'get', id))?.data,
+          del: (id) => callback(store, 'destroy', id),
+          async list() {
+            const ids = (await callback(store, 'ids')).slice(0, PAGE);
+            return Promise.all(ids.map(async (id) => ({ id, data: (await callback(store, 'get', id))?.data })));
+          },
+          close: () => client.quit(),
+        };
+      },
+    },
+    {
+      name: '@keyv/redis',
+      role: 'peer',
+      note: 'Keyv 5 over @keyv/redis 5 (node-redis), namespace = prefix; list = first 100 of keyv.iterator() (SCAN + MGET per batch)',
+      async create({ url, prefix }) {
+        const namespace = prefix.replace(/:$/, '');
+        const adapter = new KeyvRedis(url, { namespace });
+        const keyv = new Keyv(adapter, { namespace, useKeyPrefix: false });
+        keyv.on('error', () => {});
+        return {
+          put: (id, data) => keyv.set(id, data),
+          fill: (id, data) => keyv.set(id, data),
+          get: (id) => keyv.get(id),
+          del: (id) => keyv.delete(id),
+          async list() {
+            const out = [];
+            for await (const [id, data] of keyv.iterator(namespace)) {
+              out.push({ id, data });
+              if (out.length === PAGE) break;
+            }
+            return out;
+          },
+          close: () => adapter.disconnect(),
+        };
+      },
+    },
+    {
+      name: 'unstorage (redis)',
+      role: 'peer',
+      note: "unstorage's redis driver (ioredis), base = prefix; list = getKeys() (SCAN of the base, default COUNT) + getItems() (MGET) of the first 100",
+      async create({ url, prefix }) {
+        const storage = createStorage({ driver: unstorageRedis({ url, base: prefix.replace(/:$/, '') }) });
+        return {
+          put: (id, data) => storage.setItem(id, data),
+          fill: (id, data) => storage.setItem(id, data),
+          get: async (id) => (await storage.getItem(id)) ?? undefined,
+          del: (id) => storage.removeItem(id),
+          async list() {
+            const keys = (await storage.getKeys()).slice(0, PAGE);
+            const items = await storage.getItems(keys);
+            return items.map(({ key, value }) => ({ id: key, data: value }));
+          },
+          close: () => storage.dispose(),
+        };
+      },
+    },
+  ];
+}
