@@ -83,14 +83,21 @@ describe.skipIf(!url)('RedisStore outages', () => {
   it('with Redis stopped every operation fails within the deadline, unsent; after a restart it works again', async () => {
     const redis = await server();
     const { store, sessions } = manager({ url: redis.url });
+    // A caller's client with ioredis defaults (offline queue, retries, resending).
+    const own = new Redis(redis.url).on('error', () => {}); // the caller's own error handling
+    cleanups.push(() => own.disconnect());
+    const theirs = manager({ client: own, prefix: 'theirs:' });
     await sessions.put('a', 'before');
     await sessions.put('b', 'before');
+    await theirs.sessions.put('a', 'before');
     await redis.stop('SIGKILL');
     const ping = await timed(store.ping());
     expect(ping.value).toBe(false);
     expect(ping.ms).toBeLessThan(BOUND);
+    expect((await timed(theirs.store.ping())).value).toBe(false);
     // The store knows the connection is gone: nothing is sent, so no write is in doubt.
     await expectAllUnavailable(sessions, false);
+    await expectAllUnavailable(theirs.sessions, null);
     const err = await sessions.get('a').catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^Redis .* get of "a"/);
 
@@ -99,13 +106,15 @@ describe.skipIf(!url)('RedisStore outages', () => {
     expect(await sessions.get('a')).toBeUndefined(); // this server keeps nothing across a restart
     expect((await sessions.put('a', 'after')).version).toBe(1);
     expect((await sessions.get('a'))?.data).toBe('after');
+    await until(() => theirs.store.ping());
+    expect((await theirs.sessions.put('a', 'after')).data).toBe('after');
   });
 
   it('with Redis frozen (SIGSTOP) every operation fails within the deadline; a sent write is indeterminate and does apply after SIGCONT', async () => {
     const redis = await server();
     const { store, sessions } = manager({ url: redis.url });
     // A caller's client with ioredis defaults (offline queue, retries): the deadline still holds.
-    const own = new Redis(redis.url);
+    const own = new Redis(redis.url).on('error', () => {}); // the caller's own error handling
     cleanups.push(() => own.disconnect());
     const theirs = manager({ client: own, prefix: 'theirs:' });
     await sessions.put('a', 'before');
