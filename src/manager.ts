@@ -259,8 +259,7 @@ export class SessionManager<T = unknown> {
       maxLifetime: this.#maxLifetime,
       ifVersion,
     });
-    const record = this.#written(id, result, ifVersion);
-    return { ...this.#meta(record), data: value };
+    return this.#session(this.#written(id, result, ifVersion), value);
   }
 
   /**
@@ -379,10 +378,16 @@ export class SessionManager<T = unknown> {
     };
   }
 
-  #session(r: SessionRecord): Session<T> {
-    const session = this.#meta(r) as Session<T>;
-    session.data = JSON.parse(r.data ?? 'null') as T;
-    return session;
+  /** The caller's session from a record: `data` parsed from it unless given. */
+  #session(r: SessionRecord, data: T = JSON.parse(r.data ?? 'null') as T): Session<T> {
+    return {
+      id: r.id,
+      data,
+      version: r.version,
+      createdAt: iso(r.createdAt),
+      updatedAt: iso(r.updatedAt),
+      expiresAt: r.expiresAt === null ? null : iso(r.expiresAt),
+    };
   }
 }
 
