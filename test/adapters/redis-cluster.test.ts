@@ -14,7 +14,7 @@ import { Cluster } from 'ioredis';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis.js';
-import { SessionManager, StoreUnavailableError } from '../../src/index.js';
+import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
 import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { freePort, hasRedisServer } from '../helpers/redis-server.js';
@@ -278,6 +278,43 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
       expect(await sessions.store.ping()).toBe(false);
       await sessions.close();
       dead.disconnect();
+    });
+  });
+
+  describe('waitForReplicas', () => {
+    it('refuses a bad waitForReplicas or waitTimeout with a TypeError naming it', () => {
+      expect(() => new RedisStore({ client, waitForReplicas: -1 })).toThrow(/waitForReplicas must be a whole number/);
+      expect(() => new RedisStore({ client, waitForReplicas: 1.5 })).toThrow(TypeError);
+      expect(() => new RedisStore({ client, waitForReplicas: 1, waitTimeout: 0 })).toThrow(/waitTimeout must be a whole number/);
+    });
+
+    it('a write that no replica acknowledges in time rejects as indeterminate, and the master has it', async () => {
+      const timeout = 1000;
+      const sessions = new SessionManager({
+        store: new RedisStore({ client, prefix: randomPrefix(), timeout, waitForReplicas: 1, waitTimeout: 100 }),
+      });
+      expect(await sessions.put('w', 1)).toMatchObject({ version: 1 });
+      await cluster.refresh();
+      const replicas = cluster.nodes.filter((n) => n.alive && n.role === 'replica');
+      expect(replicas).toHaveLength(3);
+      for (const r of replicas) cluster.signal(r, 'SIGSTOP'); // shorter than cluster-node-timeout
+      try {
+        const start = Date.now();
+        const err = await sessions.put('w', 2).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(err).toMatchObject({ indeterminate: true, message: expect.stringMatching(/only 0 of 1 replicas acknowledged/) });
+        expect(Date.now() - start).toBeLessThan(2 * timeout + 1000);
+        // A write that changes nothing is answered as it is, whatever WAIT says.
+        const conflict = await sessions.put('w', 3, { ifVersion: 1 }).catch((e: unknown) => e);
+        expect(conflict).toBeInstanceOf(VersionConflictError);
+        expect((conflict as VersionConflictError).currentVersion).toBe(2);
+      } finally {
+        for (const r of replicas) cluster.signal(r, 'SIGCONT');
+      }
+      // WAIT answering 0 means "not replicated yet", not "not written": the master has it.
+      expect(await sessions.get('w')).toMatchObject({ data: 2, version: 2 });
+      expect(await sessions.put('w', 4)).toMatchObject({ version: 3 });
+      await sessions.close();
     });
   });
 
