@@ -263,7 +263,8 @@ export class SessionManager<T = unknown> {
   }
 
   /**
-   * Removes session `id` and returns it, or `undefined` if there was none.
+   * Removes session `id` and returns it, or `undefined` if there was none. The returned
+   * session's `data` is parsed on first access, so a caller that ignores it pays nothing.
    *
    * @throws {@link VersionConflictError} when `ifVersion` is given and does not match
    */
@@ -272,7 +273,8 @@ export class SessionManager<T = unknown> {
     const ifVersion = version('ifVersion', options.ifVersion);
     const result = await this.store.delete({ id, now: this.#now(), ifVersion });
     if (!result.ok && result.currentVersion === 0 && ifVersion === undefined) return undefined;
-    return this.#session(this.#written(id, result, ifVersion));
+    const removed = this.#written(id, result, ifVersion);
+    return withLazyData<T>(this.#meta(removed), removed.data ?? 'null');
   }
 
   /**
@@ -389,6 +391,28 @@ export class SessionManager<T = unknown> {
       expiresAt: r.expiresAt === null ? null : iso(r.expiresAt),
     };
   }
+}
+
+/**
+ * Adds `data` to `meta` as a property that parses `json` the first time it is read and then
+ * becomes a plain data property (assigning to it first works too). It behaves like an
+ * ordinary property for spreading, `JSON.stringify` and `structuredClone`.
+ */
+function withLazyData<T>(meta: SessionMeta, json: string): Session<T> {
+  const settle = (target: object, value: unknown) =>
+    Object.defineProperty(target, 'data', { value, writable: true, enumerable: true, configurable: true });
+  return Object.defineProperty(meta, 'data', {
+    enumerable: true,
+    configurable: true,
+    get(this: object) {
+      const value: unknown = JSON.parse(json);
+      settle(this, value);
+      return value;
+    },
+    set(this: object, value: unknown) {
+      settle(this, value);
+    },
+  }) as Session<T>;
 }
 
 function encodeCursor(lastId: string): string {

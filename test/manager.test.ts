@@ -54,4 +54,21 @@ describe('SessionManager options', () => {
       expect((await sessions.put('t', 1)).updatedAt).toBe(new Date(ms).toISOString());
     }
   });
+
+  it('the session clear returns behaves as a plain object, its data parsed on first read', async () => {
+    const sessions = new SessionManager();
+    await sessions.put('c', { list: [1] });
+    const removed = (await sessions.clear('c'))!;
+    expect(JSON.parse(JSON.stringify(removed))).toMatchObject({ id: 'c', data: { list: [1] }, version: 1 });
+    expect(structuredClone(removed).data).toEqual({ list: [1] });
+    expect({ ...removed }.data).toEqual({ list: [1] });
+    (removed.data as { list: number[] }).list.push(2);
+    expect(removed.data).toEqual({ list: [1, 2] });
+    removed.data = 'mine';
+    expect(removed.data).toBe('mine');
+    await sessions.put('d', 1);
+    const other = (await sessions.clear('d'))!;
+    other.data = 5; // assigning before any read
+    expect(other).toMatchObject({ id: 'd', data: 5 });
+  });
 });
