@@ -91,12 +91,13 @@ local function expiry(idle, createdAt, maxLifetime)
   end
   return at
 end
--- gives the hash its Redis expiry and the id its place in the expiry index
-local function expire(key, exp, id, at)
+-- gives the hash its Redis expiry and the id its place in the expiry index; had is the
+-- expiresAt the hash had before ('' for never, false for no hash: a new key has no expiry)
+local function expire(key, exp, id, at, had)
   if at then
     redis.call('PEXPIREAT', key, string.format('%.0f', math.ceil(at)))
     redis.call('ZADD', exp, num(at), id)
-  else
+  elseif had and had ~= '' then
     redis.call('PERSIST', key)
     redis.call('ZREM', exp, id)
   end
@@ -141,8 +142,9 @@ local expiresAt = at and num(at) or ''
 version = version + 1
 redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', num(version), 'createdAt', num(createdAt),
   'updatedAt', ARGV[3], 'expiresAt', expiresAt)
-expire(KEYS[1], KEYS[3], ARGV[1], at)
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
+expire(KEYS[1], KEYS[3], ARGV[1], at, cur[3])
+-- a hash that exists is always indexed (only DELETE and drop_if_gone remove ids, with the hash)
+if not cur[1] then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 sweep(ARGV[7], KEYS[2], KEYS[3], now)
 return {1, num(version), num(createdAt), expiresAt}
 `;
@@ -157,10 +159,10 @@ const TOUCH_LUA = `
 local now = tonumber(ARGV[2])
 local cur = redis.call('HMGET', KEYS[1], 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt')
 if not (cur[1] and cur[2] and alive(cur[5], now)) then return false end
-local at = expiry(ARGV[3], tonumber(cur[3]), ARGV[4])
+local at, had = expiry(ARGV[3], tonumber(cur[3]), ARGV[4]), cur[5]
 cur[5] = at and num(at) or ''
 redis.call('HSET', KEYS[1], 'expiresAt', cur[5])
-expire(KEYS[1], KEYS[3], ARGV[1], at)
+expire(KEYS[1], KEYS[3], ARGV[1], at, had)
 sweep(ARGV[5], KEYS[2], KEYS[3], now)
 return cur
 `;
