@@ -439,6 +439,8 @@ export class SessionsCore<R> {
       const response = this.#problem(err);
       // A body refused mid-stream (413, 408) is left unread: close rather than drain it.
       if (reading) response.close = true;
+      // HEAD gets the headers of the answer GET would get, and no body.
+      if (method === 'HEAD') response.body = undefined;
       return response;
     }
   }

@@ -1,0 +1,78 @@
+/**
+ * Options and edge behaviour, tested without a listener by calling the fetch handler with
+ * `new Request(…)`.
+ */
+import { describe, expect, it } from 'vitest';
+import { SessionError, SessionManager } from '../../src/index.js';
+import { createFetchHandler, createSessionsHandler } from '../../src/http/index.js';
+
+const put = (url: string, body: unknown) =>
+  new Request(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('HTTP handler options', () => {
+  it('basePath moves the routes, and "" serves them at the root', async () => {
+    const deep = createFetchHandler(new SessionManager(), { basePath: '/api/v1/sessions/' });
+    const created = await deep(put('http://h/api/v1/sessions/a', { data: 1 }));
+    expect(created.status).toBe(200);
+    expect(created.headers.get('content-location')).toBe('/api/v1/sessions/a');
+    expect((await deep(new Request('http://h/api/v1/sessions'))).status).toBe(200);
+    expect((await deep(new Request('http://h/sessions/a'))).status).toBe(404);
+
+    const root = createFetchHandler(new SessionManager(), { basePath: '' });
+    expect((await root(put('http://h/b', { data: 2 }))).status).toBe(200);
+    const list = await root(new Request('http://h/'));
+    expect((await list.json()).sessions.map((s: { id: string }) => s.id)).toEqual(['b']);
+  });
+
+  it('refuses bad options with a TypeError naming the option', () => {
+    const m = new SessionManager();
+    expect(() => createFetchHandler(m, { basePath: 'sessions' })).toThrow(/basePath/);
+    expect(() => createFetchHandler(m, { basePath: '/a?b' })).toThrow(/basePath/);
+    expect(() => createFetchHandler(m, { maxBodyBytes: 0 })).toThrow(/maxBodyBytes/);
+    expect(() => createSessionsHandler(m, { bodyTimeout: -1 })).toThrow(/bodyTimeout/);
+    expect(() => createSessionsHandler(m, { authorize: 'yes' as never })).toThrow(/authorize/);
+    expect(() => createSessionsHandler({} as never)).toThrow(/manager/);
+  });
+
+  it('authorize gets the request, the action and the decoded id; only true allows', async () => {
+    const calls: Array<[string, string | undefined]> = [];
+    const handler = createFetchHandler(new SessionManager(), {
+      authorize: (request, action, id) => {
+        calls.push([action, id]);
+        expect(request).toBeInstanceOf(Request);
+        return (id === 'yes' ? true : 'yes') as boolean;
+      },
+    });
+    expect((await handler(put('http://h/sessions/ye%73', { data: 1 }))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/no'))).status).toBe(403);
+    expect((await handler(new Request('http://h/sessions', { method: 'HEAD' }))).status).toBe(403);
+    expect((await handler(new Request('http://h/sessions/yes', { method: 'DELETE' }))).status).toBe(200);
+    expect(calls).toEqual([['put', 'yes'], ['get', 'no'], ['list', undefined], ['clear', 'yes']]);
+  });
+
+  it('a SessionError thrown by authorize answers its status; any other throw 500, reported to onError', async () => {
+    const reported: unknown[] = [];
+    const handler = createFetchHandler(new SessionManager(), {
+      authorize: (_request, _action, id) => {
+        if (id === 'teapot') throw new SessionError('unauthenticated', 401, 'send a bearer token');
+        throw new Error('secret /etc/passwd');
+      },
+      onError: (e) => void reported.push(e),
+    });
+    const r401 = await handler(new Request('http://h/sessions/teapot'));
+    expect(r401.status).toBe(401);
+    expect(await r401.json()).toMatchObject({ status: 401, code: 'unauthenticated', detail: 'send a bearer token' });
+    const r500 = await handler(new Request('http://h/sessions/x'));
+    expect(r500.status).toBe(500);
+    expect(await r500.text()).not.toContain('passwd');
+    expect(reported).toHaveLength(1);
+  });
+
+  it('HEAD answers carry no body on the fetch edge either', async () => {
+    const handler = createFetchHandler(new SessionManager());
+    const r = await handler(new Request('http://h/sessions/missing', { method: 'HEAD' }));
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toBe('application/problem+json');
+    expect(await r.text()).toBe('');
+  });
+});
