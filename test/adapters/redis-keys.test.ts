@@ -102,6 +102,15 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
     expect(all.filter((c) => c[0] === 'hmget').every((c) => c.includes('data'))).toBe(true);
   });
 
+  it('sends a script again with EVAL after NOSCRIPT (SCRIPT FLUSH, or a restart), then EVALSHA again', async () => {
+    const sessions = manager(uniquePrefix());
+    await sessions.put('n', 1);
+    await admin.script('FLUSH');
+    expect((await sent(() => sessions.put('n', 2))).map((c) => c[0])).toEqual(['evalsha', 'eval']);
+    expect((await sent(() => sessions.put('n', 3))).map((c) => c[0])).toEqual(['evalsha']);
+    expect((await sessions.get('n'))?.version).toBe(3);
+  });
+
   it('drops index entries of sessions that expired or vanished, and never shows them', async () => {
     const prefix = uniquePrefix();
     const sessions = manager(prefix);
