@@ -357,7 +357,7 @@ export class SessionsCore<R> {
       const head = method === 'HEAD';
       if (tail === '') {
         if (method !== 'GET' && !head) return this.#methodNotAllowed(method, COLLECTION_ALLOW);
-        await this.#allow(request, 'list', undefined);
+        if (this.#authorize !== undefined) await this.#allow(request, 'list', undefined);
         const page = await this.#manager.list(listOptions(query));
         return ok(200, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL }, head ? undefined : JSON.stringify(page));
       }
@@ -366,7 +366,7 @@ export class SessionsCore<R> {
         case 'GET':
         case 'HEAD': {
           const id = decodeId(tail);
-          await this.#allow(request, 'get', id);
+          if (this.#authorize !== undefined) await this.#allow(request, 'get', id);
           const session = await this.#manager.get(id);
           if (session === undefined) throw missing(id);
           const etag = `"${session.version}"`;
@@ -385,7 +385,7 @@ export class SessionsCore<R> {
         }
         case 'PUT': {
           const id = decodeId(tail);
-          await this.#allow(request, 'put', id);
+          if (this.#authorize !== undefined) await this.#allow(request, 'put', id);
           const host = this.#host;
           const ifMatch = conditionHeader('If-Match', host.header(request, 'if-match'));
           const ifNoneMatch = conditionHeader('If-None-Match', host.header(request, 'if-none-match'));
@@ -423,7 +423,7 @@ export class SessionsCore<R> {
         }
         case 'DELETE': {
           const id = decodeId(tail);
-          await this.#allow(request, 'clear', id);
+          if (this.#authorize !== undefined) await this.#allow(request, 'clear', id);
           const host = this.#host;
           const ifMatch = conditionHeader('If-Match', host.header(request, 'if-match'));
           const ifNoneMatch = conditionHeader('If-None-Match', host.header(request, 'if-none-match'));
@@ -445,9 +445,9 @@ export class SessionsCore<R> {
     }
   }
 
+  /** Throws 403 unless `authorize` (which must be set) returns `true`. */
   async #allow(request: R, action: SessionAction, id: string | undefined): Promise<void> {
-    const authorize = this.#authorize;
-    if (authorize === undefined) return;
+    const authorize = this.#authorize!;
     let allowed = authorize(request, action, id);
     if (typeof allowed !== 'boolean') allowed = await allowed;
     if (allowed !== true) {
