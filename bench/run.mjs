@@ -25,8 +25,9 @@ if (!existsSync(join(here, 'node_modules'))) {
   console.error('bench dependencies are missing: run `npm --prefix bench ci` (npm run bench does)');
   process.exit(2);
 }
-if (!existsSync(join(here, '..', 'dist', 'index.js'))) {
-  console.error('dist/ is missing: run `npm run build` (npm run bench does)');
+const dist = process.env.BENCH_DIST ?? join(here, '..', 'dist');
+if (!existsSync(join(dist, 'index.js'))) {
+  console.error(`${dist} holds no index.js: run \`npm run build\` (npm run bench does when dist/ is missing)`);
   process.exit(2);
 }
 

@@ -14,16 +14,17 @@ import unstorageMemory from 'unstorage/drivers/memory';
 import unstorageLru from 'unstorage/drivers/lru-cache';
 import expressSession from 'express-session';
 import memorystore from 'memorystore';
+import { entry } from './dist.mjs';
 
 const require = createRequire(import.meta.url);
 const PAGE = 100;
 /** Room for every session of a throughput run, so no LRU subject ever evicts. */
 const LRU_MAX = 100_000;
 
-/** Imports the built library (`npm run build` at the root makes dist/). */
+/** Imports the built library (`npm run build` at the root makes dist/; see lib/dist.mjs). */
 export async function loadLibrary() {
-  const core = await import('../../dist/index.js');
-  const lru = await import('../../dist/lru.js');
+  const core = await import(entry('index.js').href);
+  const lru = await import(entry('lru.js').href);
   return { SessionManager: core.SessionManager, MemoryStore: core.MemoryStore, LruStore: lru.LruStore };
 }
 

@@ -42,7 +42,17 @@ export async function findRedis() {
   }
   const local = 'redis://127.0.0.1:6379';
   if (await answers(local)) return { url: local, port: 6379, label: 'the local Redis on 127.0.0.1:6379', stop: async () => {} };
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  return spawnRedis();
+}
+
+/** Whether a `redis-server` binary is on the PATH. */
+export function hasRedisServer() {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A `redis-server` of the bench's own on a free port (stopped by PID), or `null` without the binary. */
+export async function spawnRedis() {
+  if (!hasRedisServer()) return null;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-bench-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
@@ -54,9 +64,9 @@ export async function findRedis() {
   return {
     url,
     port,
-    label: `a redis-server the bench started on port ${port} (PID ${child.pid})`,
+    label: `a redis-server the bench started on port ${port}`,
     async stop() {
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); // by PID: ours
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },

@@ -6,7 +6,6 @@
  * No subject ever sends KEYS, FLUSHDB or FLUSHALL; the peers that list do it with SCAN,
  * because that is what their API does.
  */
-import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
@@ -14,9 +13,9 @@ import KeyvRedis from '@keyv/redis';
 import { Keyv } from 'keyv';
 import { createStorage } from 'unstorage';
 import unstorageRedis from 'unstorage/drivers/redis';
+import { built, entry } from './dist.mjs';
 
 const PAGE = 100;
-const DIST_REDIS = new URL('../../dist/redis.js', import.meta.url);
 
 function callback(store, method, ...args) {
   return new Promise((resolve, reject) => store[method](...args, (err, value) => (err ? reject(err) : resolve(value))));
@@ -26,11 +25,11 @@ const COOKIE = { originalMaxAge: null, expires: null, httpOnly: true, path: '/' 
 
 /** Our subject, or a reason it is skipped when dist/redis.js is not built yet. */
 async function ours() {
-  if (!existsSync(DIST_REDIS)) {
+  if (!built('redis.js')) {
     return { skip: 'dist/redis.js is not there (adapters/redis.ts not built yet): run `npm run build`' };
   }
-  const { RedisStore } = await import(DIST_REDIS.href);
-  const { SessionManager } = await import('../../dist/index.js');
+  const { RedisStore } = await import(entry('redis.js').href);
+  const { SessionManager } = await import(entry('index.js').href);
   return {
     name: 'agent-sessions RedisStore',
     role: 'ours',

@@ -56,11 +56,14 @@ export function environment() {
   return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load}`;
 }
 
-/** Prints `markdown` and writes it to `bench/results/<suite>.md`. */
+/**
+ * Prints `markdown` and writes it to `bench/results/<suite>.md` (`<suite>-quick.md` for a
+ * BENCH_QUICK run, which git ignores, so a smoke run never replaces a real result).
+ */
 export function publish(suite, markdown) {
   process.stdout.write(`${markdown}\n`);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${suite}.md`);
-  writeFileSync(file, `${markdown}\n`);
-  process.stdout.write(`\n(written to bench/results/${suite}.md)\n`);
+  const name = `${suite}${process.env.BENCH_QUICK === '1' ? '-quick' : ''}.md`;
+  writeFileSync(join(RESULTS_DIR, name), `${markdown}\n`);
+  process.stdout.write(`\n(written to bench/results/${name})\n`);
 }
