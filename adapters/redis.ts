@@ -224,6 +224,21 @@ interface Bucket {
   session: string;
 }
 
+/** A write that was never handed to a connection: its failure is not indeterminate. */
+class UnsentError extends Error {}
+
+/** The Cluster hash slot of a key: CRC16 (XMODEM) of its hash tag (or of the whole key) mod 16384. */
+function slotOf(key: string): number {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  let crc = 0;
+  for (const byte of Buffer.from(close > open + 1 ? key.slice(open + 1, close) : key)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
 /** The bucket of an id: FNV-1a (32 bits) of its UTF-16 code units, modulo {@link BUCKETS}. */
 function bucketOf(id: string): number {
   let h = 0x811c9dc5;
@@ -361,8 +376,8 @@ export class RedisStore implements SessionStore {
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
     const args = [id, data, now, optional(idleExpiresAt), optional(maxLifetime), optional(ifVersion), b.session];
-    const reply = (await this.#run('put', id, true, () =>
-      this.#write(PUT, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1),
+    const reply = (await this.#run('put', id, true, (due) =>
+      this.#write(PUT, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1, due),
     )) as [
       number,
       string,
@@ -383,8 +398,8 @@ export class RedisStore implements SessionStore {
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
     const args = [id, now, optional(idleExpiresAt), optional(maxLifetime), b.session];
-    const reply = await this.#run('touch', id, true, () =>
-      this.#write(TOUCH, [b.session + id, b.ids, b.exp], args, (r) => r !== null),
+    const reply = await this.#run('touch', id, true, (due) =>
+      this.#write(TOUCH, [b.session + id, b.ids, b.exp], args, (r) => r !== null, due),
     );
     return reply === null ? undefined : parse(id, reply as string[], false);
   }
@@ -393,8 +408,8 @@ export class RedisStore implements SessionStore {
     const { id, now, ifVersion } = input;
     const b = this.#bucket(id);
     const args = [id, now, optional(ifVersion), b.session];
-    const reply = (await this.#run('delete', id, true, () =>
-      this.#write(DELETE, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1),
+    const reply = (await this.#run('delete', id, true, (due) =>
+      this.#write(DELETE, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1, due),
     )) as [number, ...string[]];
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     return { ok: true, record: parse(id, reply.slice(1) as string[], false)! };
@@ -508,47 +523,88 @@ export class RedisStore implements SessionStore {
 
   /**
    * Runs a write script. With `waitForReplicas`, `WAIT` goes in the same pipeline right after
-   * it, so on the same connection (a Cluster sends the pipeline to the node of the script's
-   * slot) and it waits for exactly this write. `wrote` tells whether the script changed
-   * anything; a reply that changed nothing needs no replica.
+   * it, on the same connection, so it waits for exactly this write. `wrote` tells whether the
+   * script changed anything; a reply that changed nothing needs no replica.
+   *
+   * On a Cluster the script goes straight to the connection of the master that holds its
+   * slot, not through the Cluster's routing: ioredis's Cluster sends a command again when the
+   * connection it was on closes (`retryDelayOnFailover`), and a script that a dead master had
+   * run and replicated would then run twice on the promoted replica. Here a closed connection
+   * fails the write as indeterminate instead, and this loop follows `MOVED` and `ASK` and
+   * waits out `CLUSTERDOWN` and `TRYAGAIN` itself. It never sends after `due` (the
+   * operation's deadline, `performance.now()` time): a write the caller was told failed must
+   * not land later, on top of the caller's next write.
    */
-  async #write(s: Script, keys: string[], args: (string | number)[], wrote: (reply: unknown) => boolean): Promise<unknown> {
-    if (this.#replicas === 0) return this.#eval(s, keys, args);
-    const started = performance.now();
+  async #write(
+    s: Script,
+    keys: string[],
+    args: (string | number)[],
+    wrote: (reply: unknown) => boolean,
+    due: number,
+  ): Promise<unknown> {
+    const cluster = this.#client.isCluster ? (this.#client as Cluster) : undefined;
+    if (cluster === undefined && this.#replicas === 0) return this.#eval(s, keys, args);
+    const slot = slotOf(keys[0]!);
     let [command, body] = ['evalsha', s.sha];
-    let via: Redis | Cluster = this.#client;
+    let redirect: string | undefined; // "host:port" named by MOVED or ASK
     let asking = false;
     for (let redirections = 0; ; ) {
+      let via: Redis | Cluster = this.#client;
+      if (cluster !== undefined) {
+        const name = redirect ?? cluster.slots[slot]?.[0] ?? '';
+        const [host, port] = [name.slice(0, name.lastIndexOf(':')), Number(name.slice(name.lastIndexOf(':') + 1))];
+        const node = cluster.nodes('all').find((n) => n.options.port === port && n.options.host === host && n.status !== 'end');
+        if (node?.status !== 'ready') {
+          // Send only on a connection that is up, so that a failure after sending means "sent".
+          if (performance.now() >= due) {
+            throw new UnsentError(`no connection to the master of slot ${slot} (${name || 'unknown'}) was ready`);
+          }
+          if (node === undefined) {
+            cluster.refreshSlotsCache();
+            [redirect, asking] = [undefined, false];
+          } else if (node.status === 'wait') node.connect().catch(() => undefined);
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              node?.off('ready', done);
+              resolve();
+            };
+            const timer = setTimeout(done, node === undefined ? 100 : 50);
+            node?.once('ready', done);
+          });
+          continue;
+        }
+        via = node;
+      }
+      if (performance.now() >= due) throw new UnsentError(`the deadline passed before the write could be sent`);
       const replies = await via
         .pipeline([
           ...(asking ? [['asking']] : []),
           [command, body, keys.length, ...keys, ...args],
-          ['wait', this.#replicas, this.#waitTimeout],
+          ...(this.#replicas > 0 ? [['wait', this.#replicas, this.#waitTimeout]] : []),
         ])
         .exec();
       if (!replies) throw new Error('pipeline was aborted');
-      const [[scriptError, reply], [waitError, acknowledged]] = replies.slice(asking ? 1 : 0) as [
+      const [[scriptError, reply], [waitError, acknowledged] = [null, this.#replicas]] = replies.slice(asking ? 1 : 0) as [
         [Error | null, unknown],
-        [Error | null, unknown],
+        [Error | null, unknown]?,
       ];
       if (scriptError?.message.startsWith('NOSCRIPT') && command === 'evalsha') {
         [command, body] = ['eval', s.lua];
         continue;
       }
-      // ioredis does not follow a Cluster redirection inside a pipeline whose WAIT succeeded,
-      // so follow it here. Each of these errors means the script did not run on that node.
-      const [kind, , target = ''] = scriptError?.name === 'ReplyError' ? scriptError.message.split(' ') : [];
-      const redirect = kind === 'MOVED' || kind === 'ASK';
-      if ((redirect || kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN') && this.#client.isCluster) {
-        if (++redirections <= 16 && performance.now() - started < this.#timeout) {
-          const cluster = this.#client as Cluster;
-          if (kind === 'MOVED') cluster.refreshSlotsCache();
-          const node = redirect ? cluster.nodes('all').find((n) => `${n.options.host}:${n.options.port}` === target) : undefined;
-          if (node === undefined) await new Promise((r) => setTimeout(r, 100));
-          via = node ?? cluster;
-          asking = node !== undefined && kind === 'ASK';
+      if (cluster !== undefined && scriptError) {
+        // Each of these errors means the script did not run on that node.
+        const [kind, , target] = scriptError.name === 'ReplyError' ? scriptError.message.split(' ') : [];
+        const again = kind === 'MOVED' || kind === 'ASK' || kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN';
+        if (again && ++redirections <= 16 && performance.now() < due) {
+          if (kind !== 'ASK') cluster.refreshSlotsCache();
+          if (kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN') await new Promise((r) => setTimeout(r, 100));
+          [redirect, asking] = kind === 'MOVED' || kind === 'ASK' ? [target, kind === 'ASK'] : [undefined, false];
           continue;
         }
+        // The connection failed: look the slot up afresh for the next write.
+        if (scriptError.name !== 'ReplyError') cluster.refreshSlotsCache();
       }
       if (scriptError) throw scriptError;
       if (!wrote(reply)) return reply;
@@ -588,7 +644,7 @@ export class RedisStore implements SessionStore {
    * Runs one operation under the deadline. It is handed to ioredis only once the client is
    * ready (until then it waits, unsent); one interval timer fails whatever is past due.
    */
-  #run<T>(what: string, id: string, write: boolean, send: () => Promise<T>): Promise<T> {
+  #run<T>(what: string, id: string, write: boolean, send: (due: number) => Promise<T>): Promise<T> {
     const status = this.#client.status;
     if (this.#closed || status === 'end') {
       const why = this.#closed ? 'RedisStore is closed' : 'the Redis client has ended (quit or disconnect)';
@@ -600,7 +656,7 @@ export class RedisStore implements SessionStore {
       this.#timer ??= setInterval(this.#sweep, this.#tick).unref();
       const start = () => {
         op.sent = true;
-        send().then(
+        send(op.due).then(
           (value) => this.#pending.delete(op) && resolve(value),
           (err: unknown) => this.#pending.delete(op) && reject(this.#failed(op, err)),
         );
@@ -652,7 +708,8 @@ export class RedisStore implements SessionStore {
   #failed(op: Pending, err: unknown): StoreUnavailableError {
     const message = err instanceof Error ? err.message : String(err);
     // Redis answered with an error (the script did not run), or ioredis refused to queue it.
-    const unsent = (err as Error | undefined)?.name === 'ReplyError' || message.includes('enableOfflineQueue');
+    const unsent =
+      err instanceof UnsentError || (err as Error | undefined)?.name === 'ReplyError' || message.includes('enableOfflineQueue');
     const indeterminate = op.write && !unsent;
     const outcome = indeterminate ? '; the write may have been applied: read the session again' : '';
     return new StoreUnavailableError(`Redis failed ${this.#describe(op)}: ${message}${outcome}`, {
