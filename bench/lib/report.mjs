@@ -36,7 +36,7 @@ export class Targets {
   lines = [];
   misses = 0;
   /** `value` compared with `limit` by `op` ('>=' or '<='); `unit` formats both. */
-  check(name, value, op, limit, unit = ratio) {
+  check(name, value, op, limit, unit = (x) => `${x.toFixed(3)}×`) {
     const ok = op === '>=' ? value >= limit : value <= limit;
     if (!ok) this.misses++;
     this.lines.push(`- **${ok ? 'PASS' : 'MISS'}** ${name}: ${unit(value)} (target ${op} ${unit(limit)})`);
