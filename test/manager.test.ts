@@ -71,4 +71,16 @@ describe('SessionManager options', () => {
     other.data = 5; // assigning before any read
     expect(other).toMatchObject({ id: 'd', data: 5 });
   });
+
+  it('stores plain data even when Object.prototype has an enumerable property added', async () => {
+    const sessions = new SessionManager();
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = () => 'x';
+    try {
+      await sessions.put('p', { a: { b: 1 } });
+    } finally {
+      delete proto.injected;
+    }
+    expect((await sessions.get('p'))?.data).toEqual({ a: { b: 1 } });
+  });
 });
