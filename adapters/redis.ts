@@ -224,6 +224,9 @@ interface Bucket {
   session: string;
 }
 
+/** One reply of a pipeline: `[error, value]`. */
+type Reply = [Error | null, unknown];
+
 /** A write that was never handed to a connection: its failure is not indeterminate. */
 class UnsentError extends Error {}
 
@@ -317,6 +320,8 @@ export class RedisStore implements SessionStore {
   readonly #pending = new Set<Pending>();
   /** Operations not yet handed to ioredis because the client is not ready. */
   readonly #waiting = new Set<Pending>();
+  /** Cluster node connections by `host:port`, for writes sent straight to a slot's master. */
+  readonly #nodes = new Map<string, Redis>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #lastError: Error | undefined;
@@ -552,8 +557,7 @@ export class RedisStore implements SessionStore {
       let via: Redis | Cluster = this.#client;
       if (cluster !== undefined) {
         const name = redirect ?? cluster.slots[slot]?.[0] ?? '';
-        const [host, port] = [name.slice(0, name.lastIndexOf(':')), Number(name.slice(name.lastIndexOf(':') + 1))];
-        const node = cluster.nodes('all').find((n) => n.options.port === port && n.options.host === host && n.status !== 'end');
+        const node = this.#node(cluster, name);
         if (node?.status !== 'ready') {
           // Send only on a connection that is up, so that a failure after sending means "sent".
           if (performance.now() >= due) {
@@ -577,18 +581,13 @@ export class RedisStore implements SessionStore {
         via = node;
       }
       if (performance.now() >= due) throw new UnsentError(`the deadline passed before the write could be sent`);
-      const replies = await via
-        .pipeline([
-          ...(asking ? [['asking']] : []),
-          [command, body, keys.length, ...keys, ...args],
-          ...(this.#replicas > 0 ? [['wait', this.#replicas, this.#waitTimeout]] : []),
-        ])
-        .exec();
-      if (!replies) throw new Error('pipeline was aborted');
-      const [[scriptError, reply], [waitError, acknowledged] = [null, this.#replicas]] = replies.slice(asking ? 1 : 0) as [
-        [Error | null, unknown],
-        [Error | null, unknown]?,
-      ];
+      const [[scriptError, reply], [waitError, acknowledged]] = await this.#send(via, asking, [
+        command,
+        body,
+        keys.length,
+        ...keys,
+        ...args,
+      ]);
       if (scriptError?.message.startsWith('NOSCRIPT') && command === 'evalsha') {
         [command, body] = ['eval', s.lua];
         continue;
@@ -617,6 +616,38 @@ export class RedisStore implements SessionStore {
       }
       return reply;
     }
+  }
+
+  /** The connection the Cluster keeps to node `host:port`, unless it has ended. */
+  #node(cluster: Cluster, name: string): Redis | undefined {
+    const cached = this.#nodes.get(name);
+    if (cached !== undefined && cached.status !== 'end') return cached;
+    const i = name.lastIndexOf(':');
+    const [host, port] = [name.slice(0, i), Number(name.slice(i + 1))];
+    const node = cluster.nodes('all').find((n) => n.options.port === port && n.options.host === host && n.status !== 'end');
+    if (node === undefined) this.#nodes.delete(name);
+    else this.#nodes.set(name, node);
+    return node;
+  }
+
+  /**
+   * Sends a script, after `ASKING` if `asking`, followed by `WAIT` with `waitForReplicas`, in
+   * one pipeline; a lone script as a plain command. Returns `[error, reply]` of the script and
+   * of `WAIT` (`[null, 0]` without it).
+   */
+  async #send(via: Redis | Cluster, asking: boolean, script: (string | number)[]): Promise<[Reply, Reply]> {
+    if (!asking && this.#replicas === 0) {
+      try {
+        return [[null, await via.call(String(script[0]), ...script.slice(1))], [null, 0]];
+      } catch (err) {
+        return [[err as Error, null], [null, 0]];
+      }
+    }
+    const wait = this.#replicas > 0 ? [['wait', this.#replicas, this.#waitTimeout]] : [];
+    const replies = await via.pipeline([...(asking ? [['asking']] : []), script, ...wait]).exec();
+    if (!replies) throw new Error('pipeline was aborted');
+    const [first, second = [null, 0]] = replies.slice(asking ? 1 : 0) as Reply[];
+    return [first!, second];
   }
 
   /**
