@@ -273,8 +273,7 @@ export class SessionManager<T = unknown> {
     const ifVersion = version('ifVersion', options.ifVersion);
     const result = await this.store.delete({ id, now: this.#now(), ifVersion });
     if (!result.ok && result.currentVersion === 0 && ifVersion === undefined) return undefined;
-    const removed = this.#written(id, result, ifVersion);
-    return withLazyData<T>(this.#meta(removed), removed.data ?? 'null');
+    return new ClearedSession<T>(this.#written(id, result, ifVersion));
   }
 
   /**
@@ -394,25 +393,46 @@ export class SessionManager<T = unknown> {
 }
 
 /**
- * Adds `data` to `meta` as a property that parses `json` the first time it is read and then
- * becomes a plain data property (assigning to it first works too). It behaves like an
- * ordinary property for spreading, `JSON.stringify` and `structuredClone`.
+ * The session `clear` returns. Its `data` is an own, enumerable property that parses the
+ * removed JSON the first time it is read and then becomes a plain data property (assigning
+ * to it first works too), so it behaves as an ordinary property for spreading,
+ * `JSON.stringify` and `structuredClone`, and a caller that ignores it pays no parse.
  */
-function withLazyData<T>(meta: SessionMeta, json: string): Session<T> {
-  const settle = (target: object, value: unknown) =>
-    Object.defineProperty(target, 'data', { value, writable: true, enumerable: true, configurable: true });
-  return Object.defineProperty(meta, 'data', {
+class ClearedSession<T> {
+  readonly #json: string;
+  static readonly #data: PropertyDescriptor = {
     enumerable: true,
     configurable: true,
-    get(this: object) {
-      const value: unknown = JSON.parse(json);
-      settle(this, value);
+    get(this: ClearedSession<unknown>) {
+      const value: unknown = JSON.parse(this.#json);
+      ClearedSession.#settle(this, value);
       return value;
     },
-    set(this: object, value: unknown) {
-      settle(this, value);
+    set(this: ClearedSession<unknown>, value: unknown) {
+      ClearedSession.#settle(this, value);
     },
-  }) as Session<T>;
+  };
+
+  static #settle(target: object, value: unknown): void {
+    Object.defineProperty(target, 'data', { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  declare data: T;
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+
+  constructor(r: SessionRecord) {
+    this.id = r.id;
+    this.version = r.version;
+    this.createdAt = iso(r.createdAt);
+    this.updatedAt = iso(r.updatedAt);
+    this.expiresAt = r.expiresAt === null ? null : iso(r.expiresAt);
+    this.#json = r.data ?? 'null';
+    Object.defineProperty(this, 'data', ClearedSession.#data);
+  }
 }
 
 function encodeCursor(lastId: string): string {
