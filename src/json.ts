@@ -15,7 +15,8 @@ export function quote(value: unknown): string {
 
 /** Throws {@link InvalidIdentifierError} unless `id` is a valid session identifier. */
 export function assertIdentifier(id: unknown): asserts id is string {
-  if (typeof id === 'string' && IDENTIFIER.test(id) && !DOTS_ONLY.test(id)) return;
+  // 46 is "."; only an id that starts with a dot can be dots alone
+  if (typeof id === 'string' && IDENTIFIER.test(id) && (id.charCodeAt(0) !== 46 || !DOTS_ONLY.test(id))) return;
   throw new InvalidIdentifierError(
     `identifier must be 1–256 characters of A–Z a–z 0–9 . _ ~ : @ - and not dots alone; got ${
       typeof id === 'string' ? quote(id) : typeof id
