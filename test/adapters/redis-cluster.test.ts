@@ -386,7 +386,30 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
         }
       };
 
-      const writers = Promise.all(Array.from({ length: 16 }, (_, w) => writer(w)));
+      // Beside them, 4 counters each incremented by one `update` loop: a counter ends between
+      // its acknowledged increments and those plus the ones that failed as indeterminate.
+      const counters = Array.from({ length: 4 }, (_, c) => ({ id: `count-${c}`, acked: 0, indeterminate: 0 }));
+      const counter = async (c: (typeof counters)[number]) => {
+        try {
+          while (!stop) {
+            const start = Date.now();
+            try {
+              await sessions.update(c.id, (cur) => ({ n: (cur?.data.n ?? 0) + 1, pad: '' }));
+              c.acked++;
+            } catch (err) {
+              if (!(err instanceof StoreUnavailableError)) throw err;
+              if (err.indeterminate) c.indeterminate++;
+              await sleep(20);
+            }
+            expect(Date.now() - start).toBeLessThan(2 * timeout + 1000);
+          }
+        } catch (err) {
+          stop = true;
+          throw err;
+        }
+      };
+
+      const writers = Promise.all([...Array.from({ length: 16 }, (_, w) => writer(w)), ...counters.map(counter)]);
       writers.catch(() => {});
       await sleep(300);
       await cluster.refresh();
@@ -435,7 +458,30 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
           else if (history[i]!.version > history[i - 1]!.version + 1 && !history[i]!.afterFailure) appliedTwice++;
         }
       }
-      const figures = { label, lagMs, killed: master.port, promoted: replica.port, promotionMs, ...tally, lostAcknowledged, versionRepeats, appliedTwice };
+      // Increments beyond acknowledged + indeterminate ones were applied twice; short of the
+      // acknowledged ones, lost.
+      let counterExtra = 0;
+      let counterShort = 0;
+      for (const c of counters) {
+        const n = (await sessions.get(c.id))?.data.n ?? 0;
+        counterExtra += Math.max(0, n - (c.acked + c.indeterminate));
+        counterShort += Math.max(0, c.acked - n);
+      }
+      const counted = counters.reduce((sum, c) => sum + c.acked, 0);
+      const figures = {
+        label,
+        lagMs,
+        killed: master.port,
+        promoted: replica.port,
+        promotionMs,
+        ...tally,
+        lostAcknowledged,
+        versionRepeats,
+        appliedTwice,
+        updates: counted,
+        counterExtra,
+        counterShort,
+      };
       console.log(`failover ${label}: ${JSON.stringify(figures)}`);
       await sessions.close();
       return { figures, master };
@@ -465,9 +511,11 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
       expect(waited.figures.unavailable).toBeGreaterThan(0);
       expect(waited.figures.lostAcknowledged).toBe(0);
       expect(waited.figures.versionRepeats).toBe(0);
+      expect(waited.figures.counterShort).toBe(0);
       for (const run of [plain, lagging, waited]) {
         expect(run.figures.redirected).toBe(0);
         expect(run.figures.appliedTwice).toBe(0);
+        expect(run.figures.counterExtra).toBe(0); // never a wrong answer from update
       }
     }, 80_000);
   });
