@@ -6,6 +6,7 @@ export default defineConfig({
     lru: 'adapters/lru.ts',
     redis: 'adapters/redis.ts',
     http: 'src/http/index.ts',
+    conformance: 'test/conformance/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: { resolve: ['@standard-schema/spec'] },
@@ -13,5 +14,5 @@ export default defineConfig({
   // One copy of the core (errors, MemoryStore) shared by every entry, so `instanceof` holds.
   splitting: true,
   target: 'node20',
-  external: ['ioredis', 'lru-cache'],
+  external: ['ioredis', 'lru-cache', 'vitest', 'fast-check'],
 });

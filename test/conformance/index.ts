@@ -1,11 +1,10 @@
 /**
- * The conformance suite: every case of the store contract, registered against any
- * {@link SessionStore}. Run it from a test file:
+ * `agent-sessions/conformance`: the shared conformance suite, every case of the store
+ * contract registered with vitest against any `SessionStore`, plus a random-operations test
+ * (fast-check) against a simple model. Every store of this package runs it; so can yours
+ * (peer dependencies: `vitest`, `fast-check`).
  *
- * ```ts
- * import { describeStore } from '../conformance/index.js';
- * describeStore('MyStore', ({ now }) => new MyStore({ now }));
- * ```
+ * @module
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,14 +26,21 @@ export interface StoreContext {
   now: () => number;
 }
 
+/** How the suite checks that expired sessions stop costing memory without being read. */
+export interface SweepHooks {
+  /** Removes expired sessions now, as the store's own timer would. */
+  purge(store: SessionStore): void | Promise<void>;
+  /** How many sessions the store holds, expired ones not yet removed included. */
+  count(store: SessionStore): number | Promise<number>;
+}
+
 /** Switches and hooks for one store under test. */
 export interface SuiteOptions {
   /**
-   * Removes expired sessions without reading them and reports how many the store still
-   * holds, to check that expired sessions stop costing memory. Leave out when the backend
-   * expires keys by itself (Redis).
+   * Enables the sweep case. Leave out when the backend expires keys by itself (Redis).
+   * @defaultValue none: the sweep case is not registered
    */
-  sweep?: { purge(store: SessionStore): void | Promise<void>; count(store: SessionStore): number | Promise<number> };
+  sweep?: SweepHooks;
   /** Runs of the random model test. @defaultValue 60 */
   modelRuns?: number;
 }
@@ -42,7 +48,22 @@ export interface SuiteOptions {
 /** A store factory: a fresh, empty store for every case. */
 export type StoreFactory = (context: StoreContext) => SessionStore | Promise<SessionStore>;
 
-/** Registers every conformance case for the store that `factory` makes. */
+/**
+ * Registers every conformance case for the store that `factory` makes, in a vitest
+ * `describe` block named after the store.
+ *
+ * @param name - the store's name, for the test report
+ * @param factory - makes a fresh, empty store for every case (a new key prefix on a shared server)
+ * @param options - optional cases and the model test's size
+ * @example
+ * ```ts
+ * // test/my-store.test.ts, run by vitest
+ * import { describeStore } from 'agent-sessions/conformance';
+ * import { MyStore } from '../src/my-store.js';
+ *
+ * describeStore('MyStore', ({ now }) => new MyStore({ now }));
+ * ```
+ */
 export function describeStore(name: string, factory: StoreFactory, options: SuiteOptions = {}): void {
   describe(`${name} conformance`, () => {
     const open: SessionManager<any>[] = [];

@@ -1,0 +1,9 @@
+// A third-party adapter's view: the suite and the store both come from the built package
+// (`npm test` builds first). Imported by URL so that typechecking does not need dist/.
+const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url).href;
+const { describeStore } = (await import(dist('conformance.js'))) as typeof import('./conformance/index.js');
+const { MemoryStore } = (await import(dist('index.js'))) as typeof import('../src/index.js');
+
+describeStore('MemoryStore from dist, through agent-sessions/conformance', ({ now }) => new MemoryStore({ now }), {
+  modelRuns: 20,
+});
