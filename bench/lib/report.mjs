@@ -25,6 +25,22 @@ export function ratio(x) {
   return Number.isFinite(x) ? `${x.toFixed(2)}×` : '–';
 }
 
+/**
+ * The ratio of two subjects measured in the same rounds: the median of the per-round ratios
+ * `a[i] / b[i]`, with their smallest and largest. Pairing by round cancels most of the drift
+ * that load from elsewhere on the machine causes between rounds.
+ */
+export function paired(a, b) {
+  const r = a.map((x, i) => x / b[i]);
+  return { median: median(r), min: Math.min(...r), max: Math.max(...r) };
+}
+
+/** "279 k (0.69×, 0.61–0.78)": median rate, then the paired ratio to `base` and its range. */
+export function cell(samples, base) {
+  const p = paired(samples, base);
+  return `${rate(median(samples))} (${ratio(p.median)}, ${p.min.toFixed(2)}–${p.max.toFixed(2)})`;
+}
+
 /** A markdown table from a header row and rows of cells. */
 export function table(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;

@@ -12,7 +12,7 @@ import { built, entry } from '../lib/dist.mjs';
 import { drive } from '../lib/drive.mjs';
 import { makeData, makeIds } from '../lib/fixture.mjs';
 import { hasRedisServer, spawnRedis } from '../lib/redis-server.mjs';
-import { environment, median, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
+import { cell, environment, paired, publish, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -102,15 +102,14 @@ try {
   const perMaster = [];
   for (const node of cluster.masters()) perMaster.push(Number(await cluster.command(node.port, 'DBSIZE')));
 
-  const med = (name, op) => median(samples.get(name)[op]);
-  const base = (s, op) => med(subjects.find((x) => x.where === 'single' && x.name.startsWith(s.name.split(',')[0])).name, op);
+  const base = (s, op) => samples.get(subjects.find((x) => x.where === 'single' && x.name.startsWith(s.name.split(',')[0])).name)[op];
   const rows = subjects.map((s) => [
     s.name.startsWith('RedisStore') ? `**${s.name}**` : s.name,
-    ...['put', 'get'].map((op) => `${rate(med(s.name, op))} (${ratio(med(s.name, op) / base(s, op))})`),
+    ...['put', 'get'].map((op) => cell(samples.get(s.name)[op], base(s, op))),
   ]);
   const targets = new Targets();
   for (const op of ['get', 'put']) {
-    targets.check(`RedisStore ${op} on the cluster vs the single server, 64 in flight`, med(subjects[1].name, op) / med(subjects[0].name, op), '>=', 0.7);
+    targets.check(`RedisStore ${op} on the cluster vs the single server, 64 in flight`, paired(samples.get(subjects[1].name)[op], samples.get(subjects[0].name)[op]).median, '>=', 0.7);
   }
   targets.note(`${OPS.toLocaleString('en')} sessions written by RedisStore land on the masters as ${perMaster.join(' / ')} keys (session hashes plus each bucket's two index keys)`);
 
@@ -119,7 +118,7 @@ try {
     `# Bench: Redis Cluster
 
 ${environment()}. Command: \`npm run bench -- cluster\`${QUICK ? ' (BENCH_QUICK=1: smaller sizes, not for comparison)' : ''}.
-A local cluster of 3 masters with 1 replica each (test/helpers/redis-cluster.ts) and one single redis-server, all started by the suite on free loopback ports. ~1 KB sessions, ${OPS.toLocaleString('en')} puts (new ids) then ${OPS.toLocaleString('en')} gets per round, ${INFLIGHT} in flight, ${ROUNDS} rounds after a warm-up round that checks answers, subjects interleaved; median ops/s, and in brackets the ratio to the same client on the single server. All ${cluster.nodes.length + 1} servers and the client share 2 cores, so the cluster's masters compete for CPU.
+A local cluster of 3 masters with 1 replica each (test/helpers/redis-cluster.ts) and one single redis-server, all started by the suite on free loopback ports. ~1 KB sessions, ${OPS.toLocaleString('en')} puts (new ids) then ${OPS.toLocaleString('en')} gets per round, ${INFLIGHT} in flight, ${ROUNDS} rounds after a warm-up round that checks answers, subjects interleaved; median ops/s; in brackets the ratio to the same client on the single server (median of per-round ratios) and the smallest–largest of those. All ${cluster.nodes.length + 1} servers and the client share 2 cores, so the cluster's masters compete for CPU.
 
 ${table(['subject', 'put ops/s', 'get ops/s'], rows)}
 

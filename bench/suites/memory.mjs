@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeData, makeIds, prng } from '../lib/fixture.mjs';
 import { loadLibrary, memorySubjects } from '../lib/memory-subjects.mjs';
-import { environment, median, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
+import { cell, environment, median, paired, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -125,7 +125,7 @@ async function throughput(subjects) {
     for (const inst of insts.values()) await inst.close();
     process.stderr.write(`memory: round ${round}/${ROUNDS} done\n`);
   }
-  return new Map([...samples].map(([name, ops]) => [name, Object.fromEntries(OPS.map((op) => [op, median(ops[op])]))]));
+  return samples;
 }
 
 /** List cost at 1,000 vs 1,000,000 sessions: random cursors, median of rounds. */
@@ -189,31 +189,32 @@ const subjects = await memorySubjects();
 const limit = subjects.find((s) => s.role === 'limit').name;
 const started = Date.now();
 const stage = (what) => process.stderr.write(`memory: ${what} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-const medians = await throughput(subjects);
+const samples = await throughput(subjects);
 stage('throughput done');
 const scale = await listScale();
 stage('list scaling done');
 const heap = heapPerSession(subjects);
 stage('heap done');
 
-const base = medians.get(limit);
+const base = samples.get(limit);
 const rows = subjects.map((s) => [
   s.role === 'ours' ? `**${s.name}**` : s.name,
-  ...OPS.map((op) => `${rate(medians.get(s.name)[op])} (${ratio(medians.get(s.name)[op] / base[op])})`),
+  ...OPS.map((op) => cell(samples.get(s.name)[op], base[op])),
   `${Math.round(heap.get(s.name))} (${ratio(heap.get(s.name) / heap.get(limit))})`,
 ]);
 
 const targets = new Targets();
 for (const ours of subjects.filter((s) => s.role === 'ours')) {
-  const m = medians.get(ours.name);
+  const m = samples.get(ours.name);
   const short = ours.name.replace('agent-sessions ', '');
-  targets.check(`${short} get hit vs raw Map`, m['get hit'] / base['get hit'], '>=', 0.8);
-  targets.check(`${short} put (new id) vs raw Map`, m.put / base.put, '>=', 0.5);
-  targets.check(`${short} overwrite vs raw Map`, m.overwrite / base.overwrite, '>=', 0.5);
+  targets.check(`${short} get hit vs raw Map`, paired(m['get hit'], base['get hit']).median, '>=', 0.8);
+  targets.check(`${short} put (new id) vs raw Map`, paired(m.put, base.put).median, '>=', 0.5);
+  targets.check(`${short} overwrite vs raw Map`, paired(m.overwrite, base.overwrite).median, '>=', 0.5);
   for (const peer of subjects.filter((s) => s.vs)) {
-    const p = medians.get(peer.name);
-    const behind = OPS.filter((op) => m[op] <= p[op]);
-    const worst = Math.min(...OPS.map((op) => m[op] / p[op]));
+    const p = samples.get(peer.name);
+    const vs = Object.fromEntries(OPS.map((op) => [op, paired(m[op], p[op]).median]));
+    const behind = OPS.filter((op) => vs[op] <= 1);
+    const worst = Math.min(...Object.values(vs));
     targets.check(
       `${short} ahead of ${peer.name} on every operation${behind.length ? ` (behind on: ${behind.join(', ')})` : ''}; slowest ratio`,
       worst,
@@ -232,7 +233,7 @@ for (const r of scale) {
 const markdown = `# Bench: memory and LRU stores
 
 ${environment()}. Command: \`npm run bench -- memory\`${QUICK ? ' (BENCH_QUICK=1: smaller sizes, not for comparison)' : ''}.
-${N.toLocaleString('en')} sessions of ~1 KB JSON (five messages), ${ROUNDS} rounds after a warm-up round that also checks every answer; in each phase every subject runs back to back, in an order rotated each round; median ops/s, and the ratio to the raw Map in brackets. Every call is awaited, for every subject. Only ratios mean anything: this is a shared 2-core machine.
+${N.toLocaleString('en')} sessions of ~1 KB JSON (five messages), ${ROUNDS} rounds after a warm-up round that also checks every answer; in each phase every subject runs back to back, in an order rotated each round; median ops/s; in brackets the ratio to the raw Map (the median of the per-round ratios, each subject against the raw Map of the same round) and the smallest–largest of those. Every call is awaited, for every subject. Only ratios mean anything: this is a shared 2-core machine.
 
 ${table(['subject', ...OPS.map((op) => `${op} ops/s`), `heap B/session (${HEAP_N.toLocaleString('en')})`], rows)}
 
