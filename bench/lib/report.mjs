@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeDist } from './dist.mjs';
 
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
@@ -69,7 +70,7 @@ export class Targets {
 export function environment() {
   const cpu = cpus();
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load}`;
+  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load}; library: ${describeDist()}`;
 }
 
 /**
