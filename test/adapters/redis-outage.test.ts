@@ -27,6 +27,13 @@ async function server(args: string[] = []): Promise<SpawnedRedis> {
   return s;
 }
 
+/** Starts a stopped server again (same port and directory); the new process is disposed too. */
+async function restart(s: SpawnedRedis): Promise<SpawnedRedis> {
+  const again = await s.restart();
+  cleanups.push(() => again.dispose());
+  return again;
+}
+
 function manager(options: ConstructorParameters<typeof RedisStore>[0]) {
   const store = new RedisStore({ timeout: TIMEOUT, prefix: 'outage:', ...options });
   const sessions = new SessionManager({ store });
@@ -101,7 +108,7 @@ describe.skipIf(!url)('RedisStore outages', () => {
     const err = await sessions.get('a').catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^Redis .* get of "a"/);
 
-    await redis.restart();
+    await restart(redis);
     await until(() => store.ping());
     expect(await sessions.get('a')).toBeUndefined(); // this server keeps nothing across a restart
     expect((await sessions.put('a', 'after')).version).toBe(1);
@@ -186,7 +193,7 @@ describe.skipIf(!url)('RedisStore outages', () => {
     stop = true;
     await Promise.all(writers);
 
-    await redis.restart();
+    await restart(redis);
     await until(() => store.ping());
     for (const [id, version] of acked) {
       const s = await sessions.get(id);

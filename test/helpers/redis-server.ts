@@ -75,7 +75,12 @@ export async function spawnRedis(args: string[] = [], options: { port?: number; 
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForRedis(port);
+  try {
+    await waitForRedis(port);
+  } catch (err) {
+    child.kill('SIGKILL'); // by PID: never leave a server that did not come up
+    throw err;
+  }
   const stop = async (sig: NodeJS.Signals = 'SIGKILL') => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGCONT');
