@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis, type Cluster } from 'ioredis';
 import { StoreUnavailableError } from '../src/errors.js';
@@ -70,18 +70,38 @@ const BUCKETS = 16;
 const SWEEP = 10;
 /** The latest time a `Date` can hold, in ms since epoch. */
 const MAX_TIME = 8.64e15;
-/** The hash fields of a session, in the order they are read. */
-const FIELDS = ['data', 'version', 'createdAt', 'updatedAt', 'expiresAt'] as const;
-const META_FIELDS = FIELDS.slice(1);
+/**
+ * Width in bytes of the header that starts every session value:
+ * `version,createdAt,updatedAt,expiresAt,token` in ASCII, padded with spaces, then `\n`.
+ * The session's data (JSON text) follows it.
+ */
+const HEADER = 128;
 
 /**
  * Lua helpers prepended to every script. Numbers are written with `%.17g` so that any double
  * (an `expiresAt` of `now + 1.5`, say) survives the round trip; `''` stands for "never".
  */
 const LUA_HELPERS = `
+local H = ${HEADER}
 local function num(x) return string.format('%.17g', x) end
 -- whether a stored expiresAt is still ahead of now
 local function alive(at, now) return at == '' or (tonumber(at) or 0) > now end
+-- the header of the session value at key as {version, createdAt, updatedAt, expiresAt, token}
+-- (texts, version a number), or nil when there is none or it is not one of ours: a missing
+-- key, a value shorter than the header, a malformed header, or a key of another type
+local function head(key)
+  local h = redis.pcall('GETRANGE', key, 0, H - 1)
+  if type(h) ~= 'string' or #h ~= H or string.byte(h, H) ~= 10 then return nil end
+  local v, c, u, e, t = string.match(h, '^(%d+),([^,]+),([^,]+),([^,]*),([^, ]*) *\\n$')
+  if not (v and tonumber(c) and tonumber(u) and (e == '' or tonumber(e))) then return nil end
+  return {tonumber(v), c, u, e, t}
+end
+-- a header of exactly H bytes; raises an error (before any write) if the fields do not fit
+local function header(version, createdAt, updatedAt, expiresAt, token)
+  local h = version .. ',' .. createdAt .. ',' .. updatedAt .. ',' .. expiresAt .. ',' .. token
+  if #h > H - 1 then error('session header longer than ' .. (H - 1) .. ' bytes: ' .. h) end
+  return h .. string.rep(' ', H - 1 - #h) .. '\\n'
+end
 -- min(idle, createdAt + maxLifetime), each '' for none; nil for never
 local function expiry(idle, createdAt, maxLifetime)
   local at = tonumber(idle)
@@ -91,23 +111,12 @@ local function expiry(idle, createdAt, maxLifetime)
   end
   return at
 end
--- gives the hash its Redis expiry and the id its place in the expiry index; had is the
--- expiresAt the hash had before ('' for never, false for no hash: a new key has no expiry)
-local function expire(key, exp, id, at, had)
-  if at then
-    redis.call('PEXPIREAT', key, string.format('%.0f', math.ceil(at)))
-    redis.call('ZADD', exp, num(at), id)
-  elseif had and had ~= '' then
-    redis.call('PERSIST', key)
-    redis.call('ZREM', exp, id)
-  end
-end
--- removes id (and its hash) from the bucket if its session is missing or expired at now
+-- removes id (and its value) from the bucket if its session is missing or expired at now
 local function drop_if_gone(base, ids, exp, id, now)
   local key = base .. id
-  local at = redis.call('HGET', key, 'expiresAt')
-  if at and alive(at, now) then
-    if at == '' then redis.call('ZREM', exp, id) else redis.call('ZADD', exp, at, id) end
+  local cur = head(key)
+  if cur and alive(cur[4], now) then
+    if cur[4] == '' then redis.call('ZREM', exp, id) else redis.call('ZADD', exp, cur[4], id) end
     return 0
   end
   redis.call('DEL', key)
@@ -124,66 +133,86 @@ end
 `;
 
 /**
- * Writes a session. KEYS[1] its hash; KEYS[2] its bucket's id index (sorted set, score 0);
- * KEYS[3] its bucket's expiry index (sorted set, score expiresAt).
+ * Writes a session. KEYS[1] its value (string: header, then data); KEYS[2] its bucket's id
+ * index (sorted set, score 0); KEYS[3] its bucket's expiry index (sorted set, score expiresAt).
  * ARGV[1] id; ARGV[2] data (JSON text); ARGV[3] now (ms since epoch); ARGV[4] idle expiry
  * (ms since epoch) or ''; ARGV[5] maxLifetime (ms) or ''; ARGV[6] ifVersion or '';
- * ARGV[7] the bucket's session key prefix (for the sweep).
+ * ARGV[7] the bucket's session key prefix (for the sweep); ARGV[8] the write's token.
+ * Reads only the header, never the old data. When the stored header carries this token the
+ * write was applied already (a client resending it after a reconnect): nothing is written
+ * and the same answer is given again.
  * Returns `{1, version, createdAt, expiresAt}` when written, `{0, live version}` when not.
  */
 const PUT_LUA = `
 local now = tonumber(ARGV[3])
-local cur = redis.call('HMGET', KEYS[1], 'version', 'createdAt', 'expiresAt')
+local cur = head(KEYS[1])
+if cur and cur[5] == ARGV[8] then return {1, num(cur[1]), cur[2], cur[4]} end
 local version, createdAt = 0, now
-if cur[1] and alive(cur[3], now) then version, createdAt = tonumber(cur[1]), tonumber(cur[2]) end
+if cur and alive(cur[4], now) then version, createdAt = cur[1], tonumber(cur[2]) end
 if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then return {0, num(version)} end
 local at = expiry(ARGV[4], createdAt, ARGV[5])
 local expiresAt = at and num(at) or ''
 version = version + 1
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', num(version), 'createdAt', num(createdAt),
-  'updatedAt', ARGV[3], 'expiresAt', expiresAt)
-expire(KEYS[1], KEYS[3], ARGV[1], at, cur[3])
--- a hash that exists is always indexed (only DELETE and drop_if_gone remove ids, with the hash)
-if not cur[1] then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+local value = header(num(version), num(createdAt), ARGV[3], expiresAt, ARGV[8]) .. ARGV[2]
+if at then
+  -- PXAT sets the key's Redis expiry in the same command; a plain SET clears any old one
+  redis.call('SET', KEYS[1], value, 'PXAT', string.format('%.0f', math.ceil(at)))
+  redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
+else
+  redis.call('SET', KEYS[1], value)
+  if cur and cur[4] ~= '' then redis.call('ZREM', KEYS[3], ARGV[1]) end
+end
+-- a session that exists is always indexed (only DELETE and drop_if_gone remove ids, with the value)
+if not cur then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 sweep(ARGV[7], KEYS[2], KEYS[3], now)
 return {1, num(version), num(createdAt), expiresAt}
 `;
 
 /**
- * Renews a live session's expiry. KEYS[1..3] as in {@link PUT_LUA}.
- * ARGV[1] id; ARGV[2] now; ARGV[3] idle expiry or ''; ARGV[4] maxLifetime or '';
- * ARGV[5] the bucket's session key prefix.
- * Returns `{data, version, createdAt, updatedAt, expiresAt}`, or nil when none is live.
+ * Renews a live session's expiry, rewriting only its header (`SETRANGE`, same width: the data
+ * stays where it is). KEYS[1..3] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
+ * expiry or ''; ARGV[4] maxLifetime or ''; ARGV[5] the bucket's session key prefix;
+ * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing).
+ * Returns the session's whole value (new header, then data), or nil when none is live.
  */
 const TOUCH_LUA = `
 local now = tonumber(ARGV[2])
-local cur = redis.call('HMGET', KEYS[1], 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt')
-if not (cur[1] and cur[2] and alive(cur[5], now)) then return false end
-local at, had = expiry(ARGV[3], tonumber(cur[3]), ARGV[4]), cur[5]
-cur[5] = at and num(at) or ''
-redis.call('HSET', KEYS[1], 'expiresAt', cur[5])
-expire(KEYS[1], KEYS[3], ARGV[1], at, had)
+local cur = head(KEYS[1])
+if not cur then return false end
+if cur[5] == ARGV[6] then return redis.call('GET', KEYS[1]) end
+if not alive(cur[4], now) then return false end
+local at = expiry(ARGV[3], tonumber(cur[2]), ARGV[4])
+local expiresAt = at and num(at) or ''
+redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6]))
+if at then
+  redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(at)))
+  redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
+elseif cur[4] ~= '' then
+  redis.call('PERSIST', KEYS[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
 sweep(ARGV[5], KEYS[2], KEYS[3], now)
-return cur
+return redis.call('GET', KEYS[1])
 `;
 
 /**
  * Removes a session. KEYS[1..3] as in {@link PUT_LUA}.
  * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
- * Returns `{1, data, version, createdAt, updatedAt, expiresAt}` of the removed session, or
+ * Returns `{1, value}` with the removed session's whole value (header, then data), or
  * `{0, live version}` when nothing was removed (`'0'` when none is live).
  */
 const DELETE_LUA = `
 local now = tonumber(ARGV[2])
-local cur = redis.call('HMGET', KEYS[1], 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt')
-local live = cur[1] and cur[2] and alive(cur[5], now)
-if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= tonumber(cur[2]) then return {0, cur[2]} end
-redis.call('DEL', KEYS[1])
+local cur = head(KEYS[1])
+local live = cur and alive(cur[4], now)
+if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= cur[1] then return {0, num(cur[1])} end
+local value = false
+if live then value = redis.call('GETDEL', KEYS[1]) else redis.call('DEL', KEYS[1]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 sweep(ARGV[4], KEYS[2], KEYS[3], now)
 if not live then return {0, '0'} end
-return {1, cur[1], cur[2], cur[3], cur[4], cur[5]}
+return {1, value}
 `;
 
 /**
@@ -262,18 +291,47 @@ interface Pending {
   fail(error: StoreUnavailableError): void;
 }
 
-function parse(id: string, values: readonly (string | null)[], meta: boolean): SessionRecord | undefined {
-  const [version, createdAt, updatedAt, expiresAt] = meta ? values : values.slice(1);
-  if (!version || !createdAt || !updatedAt || expiresAt == null) return undefined;
-  const record: SessionRecord = {
-    id,
-    version: Number(version),
-    createdAt: Number(createdAt),
-    updatedAt: Number(updatedAt),
-    expiresAt: expiresAt === '' ? null : Number(expiresAt),
-  };
-  if (!meta) record.data = values[0] ?? 'null';
+/**
+ * The record in a session value (or in just its header, when `data` is false): `undefined`
+ * when the value is missing or not one of ours (shorter than the header, or a malformed
+ * header). The header is ASCII, so its bytes and its UTF-16 code units line up.
+ */
+function parse(id: string, value: unknown, data: boolean): SessionRecord | undefined {
+  if (typeof value !== 'string' || value.length < HEADER || value.charCodeAt(HEADER - 1) !== 10) return undefined;
+  const a = value.indexOf(',');
+  const b = value.indexOf(',', a + 1);
+  const c = value.indexOf(',', b + 1);
+  const d = value.indexOf(',', c + 1);
+  if (a < 1 || b <= a + 1 || c <= b + 1 || d < c + 1 || d >= HEADER - 1) return undefined;
+  const version = Number(value.slice(0, a));
+  const createdAt = Number(value.slice(a + 1, b));
+  const updatedAt = Number(value.slice(b + 1, c));
+  const expiresAt = d === c + 1 ? null : Number(value.slice(c + 1, d));
+  if (!(Number.isSafeInteger(version) && version > 0 && Number.isFinite(createdAt) && Number.isFinite(updatedAt))) {
+    return undefined;
+  }
+  if (expiresAt !== null && !Number.isFinite(expiresAt)) return undefined;
+  const record: SessionRecord = { id, version, createdAt, updatedAt, expiresAt };
+  if (data) record.data = value.slice(HEADER);
   return record;
+}
+
+/** Whether `err` (or its cause) is Redis saying the key holds another type: not one of ours. */
+function foreign(err: unknown): boolean {
+  const cause = err instanceof StoreUnavailableError ? err.cause : err;
+  return cause instanceof Error && cause.message.startsWith('WRONGTYPE');
+}
+
+/** A random prefix of this process's write tokens: 8 characters of `A–Z a–z 0–9 - _`. */
+const TOKEN_PREFIX = randomBytes(6).toString('base64url');
+let tokens = 0;
+
+/**
+ * A token no other write carries: this process's prefix and a counter. A write script stores
+ * it in the session's header and recognises a write it has already applied by it.
+ */
+function token(): string {
+  return TOKEN_PREFIX + (tokens++).toString(36);
 }
 
 function live(record: SessionRecord | undefined, now: EpochMilliseconds): record is SessionRecord {
@@ -370,8 +428,14 @@ export class RedisStore implements SessionStore {
   }
 
   async get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
-    const values = await this.#run('get', id, false, () => this.#client.hmget(this.#key(id), ...FIELDS));
-    const record = parse(id, values, false);
+    let value: string | null;
+    try {
+      value = await this.#run('get', id, false, () => this.#client.get(this.#key(id)));
+    } catch (err) {
+      if (foreign(err)) return undefined;
+      throw err;
+    }
+    const record = parse(id, value, true);
     return live(record, now) ? record : undefined;
   }
 
@@ -380,7 +444,7 @@ export class RedisStore implements SessionStore {
     checkTime('idleExpiresAt', idleExpiresAt);
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
-    const args = [id, data, now, optional(idleExpiresAt), optional(maxLifetime), optional(ifVersion), b.session];
+    const args = [id, data, now, optional(idleExpiresAt), optional(maxLifetime), optional(ifVersion), b.session, token()];
     const reply = (await this.#run('put', id, true, (due) =>
       this.#write(PUT, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1, due),
     )) as [
@@ -402,11 +466,11 @@ export class RedisStore implements SessionStore {
     checkTime('idleExpiresAt', idleExpiresAt);
     checkTime('maxLifetime', maxLifetime);
     const b = this.#bucket(id);
-    const args = [id, now, optional(idleExpiresAt), optional(maxLifetime), b.session];
+    const args = [id, now, optional(idleExpiresAt), optional(maxLifetime), b.session, token()];
     const reply = await this.#run('touch', id, true, (due) =>
       this.#write(TOUCH, [b.session + id, b.ids, b.exp], args, (r) => r !== null, due),
     );
-    return reply === null ? undefined : parse(id, reply as string[], false);
+    return parse(id, reply, true);
   }
 
   async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
@@ -415,19 +479,21 @@ export class RedisStore implements SessionStore {
     const args = [id, now, optional(ifVersion), b.session];
     const reply = (await this.#run('delete', id, true, (due) =>
       this.#write(DELETE, [b.session + id, b.ids, b.exp], args, (r) => (r as number[])[0] === 1, due),
-    )) as [number, ...string[]];
+    )) as [number, string];
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
-    return { ok: true, record: parse(id, reply.slice(1) as string[], false)! };
+    const record = parse(id, reply[1], true);
+    if (record === undefined) throw new Error(`the removed value of ${JSON.stringify(id)} has no valid header`);
+    return { ok: true, record };
   }
 
   /**
    * One round trip reads up to `limit` ids from every bucket's index (`ZRANGE … BYLEX`), the
-   * next reads the page's hashes. Ids found without a live session are dropped from the
+   * next reads the page's values (`GET`), or only their headers (`GETRANGE`) for `meta`, so
+   * a meta page never reads a body. Ids found without a live session are dropped from the
    * index by a script and replaced by a further round, so a page is short only at the end.
    */
   async list(query: StoreListQuery): Promise<SessionRecord[]> {
     const { prefix, limit, meta, now } = query;
-    const fields = meta ? META_FIELDS : FIELDS;
     const max = prefix === '' ? '+' : `(${prefix}\x7f`;
     return this.#run('list', prefix, false, async () => {
       const page: SessionRecord[] = [];
@@ -446,13 +512,19 @@ export class RedisStore implements SessionStore {
         const byBucket: string[][] = this.#buckets.map(() => []);
         for (const id of ids) byBucket[bucketOf(id)]!.push(id);
         const rows = await this.#batch(
-          byBucket.map((group, n) => group.map((id) => ['hmget', this.#buckets[n]!.session + id, ...fields])),
+          byBucket.map((group, n) =>
+            group.map((id) => {
+              const key = this.#buckets[n]!.session + id;
+              return meta ? ['getrange', key, '0', String(HEADER - 1)] : ['get', key];
+            }),
+          ),
+          true,
         );
         const records = new Map<string, SessionRecord>();
         byBucket.forEach((group, n) => {
           const stale: string[] = [];
           group.forEach((id, i) => {
-            const record = parse(id, rows[n]![i] as (string | null)[], meta);
+            const record = parse(id, rows[n]![i], !meta);
             if (live(record, now)) records.set(id, record);
             else stale.push(id);
           });
@@ -653,9 +725,10 @@ export class RedisStore implements SessionStore {
   /**
    * Sends groups of commands, one group per bucket: one pipeline in all on a single Redis,
    * one pipeline per bucket (one hash slot) on a Cluster, all at once. Returns each group's
-   * replies; throws the first error.
+   * replies; throws the first error, except that with `values` a key of another type
+   * (`WRONGTYPE`) reads as `null`.
    */
-  async #batch(groups: string[][][]): Promise<unknown[][]> {
+  async #batch(groups: string[][][], values = false): Promise<unknown[][]> {
     const parts = this.#client.isCluster ? groups.filter((g) => g.length > 0) : [groups.flat()];
     const replies = (await Promise.all(parts.map((cmds) => this.#client.pipeline(cmds).exec()))).flatMap((r) => {
       if (r === null) throw new Error('pipeline was aborted');
@@ -665,7 +738,10 @@ export class RedisStore implements SessionStore {
     return groups.map((group) =>
       group.map(() => {
         const [err, value] = replies[i++]!;
-        if (err) throw err;
+        if (err) {
+          if (values && foreign(err)) return null;
+          throw err;
+        }
         return value;
       }),
     );

@@ -1,8 +1,9 @@
 /**
  * What RedisStore sends, watched with MONITOR and INFO COMMANDSTATS on a redis-server this
  * file spawns: no KEYS, SCAN, FLUSHDB or FLUSHALL; key prefixes with glob characters stay
- * apart; the key layout is the documented one; one command per get/put/clear; meta listing
- * never reads `data`; stale index entries are dropped; no timer per command.
+ * apart; the key layout and the session header are the documented ones; one command per
+ * get/put/clear; meta listing never reads `data`; values that are not ours read as absent;
+ * stale index entries are dropped; no timer per command.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -77,8 +78,19 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
         const found = [];
         for (const b of buckets) if (await admin.exists(b.session + id)) found.push(b);
         expect(found, `${prefix} ${id}`).toHaveLength(1);
-        expected.push(found[0]!.session + id, found[0]!.ids);
+        const key = found[0]!.session + id;
+        expected.push(key, found[0]!.ids);
         expect(await admin.zscore(found[0]!.ids, id)).toBe('0');
+        // One string: a 128-byte header `version,createdAt,updatedAt,expiresAt,token`, then the JSON.
+        expect(await admin.type(key)).toBe('string');
+        const value = (await admin.get(key))!;
+        const header = /^1,(\d+),(\d+),(\d*),[\w-]+ *\n$/.exec(value.slice(0, 128));
+        expect(header, value.slice(0, 128)).not.toBeNull();
+        expect(header![1]).toBe(header![2]); // created by this put
+        expect(header![3] !== '').toBe(id === 'y');
+        if (id === 'y') expect(Math.abs(Number(await admin.pexpiretime(key)) - Number(header![3]))).toBeLessThanOrEqual(1);
+        else expect(await admin.pttl(key)).toBe(-1);
+        expect(JSON.parse(value.slice(128))).toEqual({ store: i, id });
         if (id === 'y') expected.push(found[0]!.exp);
       }
     }
@@ -88,18 +100,20 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
   it('get, put and clear are one command each; meta listing never reads data; two rounds for a page', async () => {
     const sessions = manager(uniquePrefix());
     await sessions.put('warm', 1); // loads the script
-    expect(await sent(() => sessions.get('warm'))).toEqual([
-      ['hmget', expect.stringMatching(/:s:warm$/), 'data', 'version', 'createdAt', 'updatedAt', 'expiresAt'],
-    ]);
+    expect(await sent(() => sessions.get('warm'))).toEqual([['get', expect.stringMatching(/:s:warm$/)]]);
     expect((await sent(() => sessions.put('warm', 2))).map((c) => c[0])).toEqual(['evalsha']);
     expect((await sent(() => sessions.clear('warm'))).map((c) => c[0])).toEqual(['evalsha']);
     for (let i = 0; i < 150; i++) await sessions.put(`s${String(i).padStart(3, '0')}`, 'x'.repeat(100));
     const meta = await sent(() => sessions.list({ fields: 'meta', limit: 100 }));
     expect(meta.filter((c) => c[0] === 'zrange')).toHaveLength(16);
-    expect(meta.filter((c) => c[0] === 'hmget')).toHaveLength(101);
-    expect(meta.every((c) => ['zrange', 'hmget'].includes(c[0]!) && !c.includes('data'))).toBe(true);
+    // Only the 128-byte headers, never a body.
+    const ranges = meta.filter((c) => c[0] === 'getrange');
+    expect(ranges).toHaveLength(101);
+    expect(ranges.every((c) => c[2] === '0' && c[3] === '127')).toBe(true);
+    expect(meta.every((c) => ['zrange', 'getrange'].includes(c[0]!))).toBe(true);
     const all = await sent(() => sessions.list({ limit: 100 }));
-    expect(all.filter((c) => c[0] === 'hmget').every((c) => c.includes('data'))).toBe(true);
+    expect(all.filter((c) => c[0] === 'get')).toHaveLength(101);
+    expect(all.every((c) => ['zrange', 'get'].includes(c[0]!))).toBe(true);
   });
 
   it('sends a script again with EVAL after NOSCRIPT (SCRIPT FLUSH, or a restart), then EVALSHA again', async () => {
@@ -117,9 +131,9 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
     for (let i = 0; i < 40; i++) await sessions.put(`t${i}`, i, { ttl: 30 });
     await sessions.put('keep', 1);
     await sessions.put('evicted', 1);
-    // As maxmemory eviction would: the hash goes, its index entry stays.
+    // As maxmemory eviction would: the value goes, its index entry stays.
     for (const b of bucketKeys(prefix)) await admin.del(b.session + 'evicted');
-    await new Promise((r) => setTimeout(r, 80)); // Redis expires the t* hashes by itself
+    await new Promise((r) => setTimeout(r, 80)); // Redis expires the t* values by itself
     const indexed = async () => {
       let n = 0;
       for (const b of bucketKeys(prefix)) n += await admin.zcard(b.ids);
@@ -129,6 +143,40 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
     expect((await sessions.list({ limit: 5 })).sessions.map((s) => s.id)).toEqual(['keep']);
     expect(await indexed()).toBe(1);
     for (const b of bucketKeys(prefix)) expect(await admin.zcard(b.exp)).toBe(0);
+  });
+
+  it('a value that is not a session (too short, a malformed header, another type) reads as absent and is overwritten', async () => {
+    const prefix = uniquePrefix();
+    const sessions = manager(prefix);
+    const ids = ['short', 'bad-header', 'no-newline', 'hash', 'list'];
+    for (const id of ids) await sessions.put(id, 'mine'); // indexed, so list meets them below
+    const keyOf = async (id: string) => {
+      for (const b of bucketKeys(prefix)) if (await admin.exists(b.session + id)) return b.session + id;
+      throw new Error(id);
+    };
+    const keys = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await keyOf(id)] as const)));
+    await admin.set(keys.short!, '1,2,3,,t\n"x"');
+    await admin.set(keys['bad-header']!, `x,2,3,,t${' '.repeat(119)}\n"x"`);
+    await admin.set(keys['no-newline']!, `1,2,3,,t${' '.repeat(130)}"x"`);
+    await admin.del(keys.hash!);
+    await admin.hset(keys.hash!, 'data', '"x"', 'version', '1');
+    await admin.del(keys.list!);
+    await admin.rpush(keys.list!, 'x');
+    for (const id of ids) expect(await sessions.get(id), id).toBeUndefined();
+    expect((await sessions.list()).sessions).toEqual([]);
+    expect((await sessions.list({ fields: 'meta' })).sessions).toEqual([]);
+    for (const id of ids) expect(await sessions.touch(id), id).toBeUndefined();
+    await sessions.put('list', 'again'); // written back after list dropped it
+    await admin.del(keys.list!);
+    await admin.rpush(keys.list!, 'x');
+    expect(await sessions.clear('list')).toBeUndefined();
+    for (const id of ids) {
+      await admin.del(keys[id]!);
+      await admin.hset(keys[id]!, 'data', '"x"');
+      expect((await sessions.put(id, 'new')).version, id).toBe(1);
+      expect(await sessions.get(id), id).toMatchObject({ data: 'new', version: 1 });
+    }
+    expect((await sessions.list()).sessions.map((s) => s.id)).toEqual([...ids].sort());
   });
 
   it('each write also removes expired sessions of its bucket, so they stop costing memory unlisted', async () => {
