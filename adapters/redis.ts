@@ -279,16 +279,35 @@ function bucketOf(id: string): number {
 }
 
 /** One operation waiting for its reply, failed by the sweep once `due` has passed. */
-interface Pending {
-  due: number;
-  what: string;
-  id: string;
-  write: boolean;
+class Pending {
   /** Handed to ioredis: a write may then be applied even if no reply comes. */
-  sent: boolean;
+  sent = false;
   /** Set while the operation waits for the client to be ready. */
-  start?: () => void;
-  fail(error: StoreUnavailableError): void;
+  start: (() => void) | undefined = undefined;
+  constructor(
+    readonly due: number,
+    readonly what: string,
+    readonly id: string,
+    readonly write: boolean,
+    readonly resolve: (value: unknown) => void,
+    readonly fail: (error: StoreUnavailableError) => void,
+  ) {}
+}
+
+/**
+ * The number written in `text` from `from` to `to` (exclusive): digits are read in place,
+ * anything else (a fraction, an exponent, more digits than a double holds exactly) by `Number`.
+ */
+function decimal(text: string, from: number, to: number): number {
+  if (to <= from) return NaN;
+  if (to - from > 15) return Number(text.slice(from, to));
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(text.slice(from, to));
+    n = n * 10 + digit;
+  }
+  return n;
 }
 
 /**
@@ -303,10 +322,10 @@ function parse(id: string, value: unknown, data: boolean): SessionRecord | undef
   const c = value.indexOf(',', b + 1);
   const d = value.indexOf(',', c + 1);
   if (a < 1 || b <= a + 1 || c <= b + 1 || d < c + 1 || d >= HEADER - 1) return undefined;
-  const version = Number(value.slice(0, a));
-  const createdAt = Number(value.slice(a + 1, b));
-  const updatedAt = Number(value.slice(b + 1, c));
-  const expiresAt = d === c + 1 ? null : Number(value.slice(c + 1, d));
+  const version = decimal(value, 0, a);
+  const createdAt = decimal(value, a + 1, b);
+  const updatedAt = decimal(value, b + 1, c);
+  const expiresAt = d === c + 1 ? null : decimal(value, c + 1, d);
   if (!(Number.isSafeInteger(version) && version > 0 && Number.isFinite(createdAt) && Number.isFinite(updatedAt))) {
     return undefined;
   }
@@ -758,21 +777,23 @@ export class RedisStore implements SessionStore {
       return Promise.reject(new StoreUnavailableError(`${why}; ${what} was not sent`));
     }
     return new Promise<T>((resolve, reject) => {
-      const op: Pending = { due: performance.now() + this.#timeout, what, id, write, sent: false, fail: reject };
+      const op = new Pending(performance.now() + this.#timeout, what, id, write, resolve as (value: unknown) => void, reject);
       this.#pending.add(op);
       this.#timer ??= setInterval(this.#sweep, this.#tick).unref();
-      const start = () => {
-        op.sent = true;
-        send(op.due).then(
-          (value) => this.#pending.delete(op) && resolve(value),
-          (err: unknown) => this.#pending.delete(op) && reject(this.#failed(op, err)),
-        );
-      };
-      if (status === 'ready') return start();
-      op.start = start;
+      if (status === 'ready') return this.#start(op, send);
+      op.start = () => this.#start(op, send);
       this.#waiting.add(op);
       if (status === 'wait') this.#client.connect().catch(() => undefined);
     });
+  }
+
+  /** Hands an operation to ioredis; its reply settles it unless the sweep failed it first. */
+  #start(op: Pending, send: (due: number) => Promise<unknown>): void {
+    op.sent = true;
+    send(op.due).then(
+      (value) => this.#pending.delete(op) && op.resolve(value),
+      (err: unknown) => this.#pending.delete(op) && op.fail(this.#failed(op, err)),
+    );
   }
 
   readonly #onReady = (): void => {
