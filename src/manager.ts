@@ -106,6 +106,17 @@ export interface TouchOptions {
   ttl?: Milliseconds;
 }
 
+/** @internal Key of {@link SessionManager}'s read as JSON text, for the HTTP layer. */
+export const GET_TEXT: unique symbol = Symbol('agent-sessions.getText');
+/** @internal Key of {@link SessionManager}'s write answering JSON text, for the HTTP layer. */
+export const PUT_TEXT: unique symbol = Symbol('agent-sessions.putText');
+
+/** @internal A session as JSON text (the `Session` shape) and its version, for the HTTP layer. */
+export interface SessionText {
+  version: number;
+  json: string;
+}
+
 const MIB = 1024 * 1024;
 const CURSOR_TAG = 'c1.';
 
@@ -197,10 +208,25 @@ export class SessionManager<T = unknown> {
 
   /** The live session `id`, or `undefined` if there is none (or it has expired). */
   async get(id: string): Promise<Session<T> | undefined> {
+    const record = await this.#read(id);
+    return record && this.#session(record);
+  }
+
+  /**
+   * {@link SessionManager.get} as JSON text, for the HTTP layer: `data` is sent as stored,
+   * never parsed and serialized again.
+   * @internal
+   */
+  async [GET_TEXT](id: string): Promise<SessionText | undefined> {
+    const record = await this.#read(id);
+    return record && { version: record.version, json: sessionText(record, record.data ?? 'null') };
+  }
+
+  async #read(id: string): Promise<SessionRecord | undefined> {
     assertIdentifier(id);
     const now = this.#now();
     const record = await this.store.get(id, now);
-    return record && this.#live(record, now) ? this.#session(record) : undefined;
+    return record && this.#live(record, now) ? record : undefined;
   }
 
   /**
@@ -244,6 +270,21 @@ export class SessionManager<T = unknown> {
    * @throws {@link PayloadTooLargeError} when the session exceeds `maxBytes`
    */
   async put(id: string, data: T, options: PutOptions = {}): Promise<Session<T>> {
+    const { record, value } = await this.#write(id, data, options);
+    return this.#session(record, value);
+  }
+
+  /**
+   * {@link SessionManager.put} answering with JSON text, for the HTTP layer: the stored JSON
+   * of `data` is reused rather than serialized again.
+   * @internal
+   */
+  async [PUT_TEXT](id: string, data: T, options: PutOptions = {}): Promise<SessionText> {
+    const { record, json } = await this.#write(id, data, options);
+    return { version: record.version, json: sessionText(record, json) };
+  }
+
+  async #write(id: string, data: T, options: PutOptions): Promise<{ record: SessionRecord; value: T; json: string }> {
     assertIdentifier(id);
     const ifVersion = version('ifVersion', options.ifVersion);
     const ttl = this.#callTtl(options.ttl);
@@ -259,7 +300,7 @@ export class SessionManager<T = unknown> {
       maxLifetime: this.#maxLifetime,
       ifVersion,
     });
-    return this.#session(this.#written(id, result, ifVersion), value);
+    return { record: this.#written(id, result, ifVersion), value, json };
   }
 
   /**
@@ -390,6 +431,17 @@ export class SessionManager<T = unknown> {
       expiresAt: r.expiresAt === null ? null : iso(r.expiresAt),
     };
   }
+}
+
+/**
+ * The JSON text of a session, built around `dataJson` as stored. Identifiers and ISO times
+ * hold no character JSON escapes, so they are quoted as they are.
+ */
+function sessionText(r: SessionRecord, dataJson: string): string {
+  const expiresAt = r.expiresAt === null ? 'null' : `"${iso(r.expiresAt)}"`;
+  return `{"id":"${r.id}","data":${dataJson},"version":${r.version},"createdAt":"${iso(r.createdAt)}","updatedAt":"${iso(
+    r.updatedAt,
+  )}","expiresAt":${expiresAt}}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryStore, SessionError, SessionManager, ValidationError, VersionConflictError } from '../src/index.js';
+import { GET_TEXT, PUT_TEXT } from '../src/manager.js';
 
 describe('SessionManager options', () => {
   it('refuses bad options at construction with a TypeError naming the option', () => {
@@ -82,5 +83,20 @@ describe('SessionManager options', () => {
       delete proto.injected;
     }
     expect((await sessions.get('p'))?.data).toEqual({ a: { b: 1 } });
+  });
+
+  it('the JSON text the HTTP layer sends is exactly JSON.stringify of the session', async () => {
+    const sessions = new SessionManager<unknown>({ maxLifetime: 60_000 });
+    for (const [i, data] of [{ a: [1, 'ü', null] }, 'x"y\\z', 0, null, []].entries()) {
+      const written = await sessions[PUT_TEXT](`id-${i}`, data, i % 2 ? { ttl: 1000 } : {});
+      const session = await sessions.get(`id-${i}`);
+      expect(written.json).toBe(JSON.stringify(session));
+      expect((await sessions[GET_TEXT](`id-${i}`))?.json).toBe(JSON.stringify(session));
+      expect(written.version).toBe(session?.version);
+    }
+    const noExpiry = new SessionManager();
+    await noExpiry.put('n', 1);
+    expect((await noExpiry[GET_TEXT]('n'))?.json).toBe(JSON.stringify(await noExpiry.get('n')));
+    expect(await noExpiry[GET_TEXT]('missing')).toBeUndefined();
   });
 });

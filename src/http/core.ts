@@ -12,7 +12,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
-import type { ListOptions, SessionManager } from '../manager.js';
+import { GET_TEXT, PUT_TEXT, type ListOptions, type SessionManager } from '../manager.js';
 import { assertIdentifier, quote } from '../json.js';
 
 /** What a request asks to do; `authorize` receives it. HEAD counts as the matching GET. */
@@ -367,7 +367,7 @@ export class SessionsCore<R> {
         case 'HEAD': {
           const id = decodeId(tail);
           if (this.#authorize !== undefined) await this.#allow(request, 'get', id);
-          const session = await this.#manager.get(id);
+          const session = await this.#manager[GET_TEXT](id);
           if (session === undefined) throw missing(id);
           const etag = `"${session.version}"`;
           const inm = this.#host.header(request, 'if-none-match');
@@ -380,7 +380,7 @@ export class SessionsCore<R> {
           return ok(
             200,
             { 'content-type': JSON_TYPE, etag, 'cache-control': CACHE_CONTROL },
-            head ? undefined : JSON.stringify({ session }),
+            head ? undefined : `{"session":${session.json}}`,
           );
         }
         case 'PUT': {
@@ -409,7 +409,7 @@ export class SessionsCore<R> {
           }
           const { data, ttl } = putBody(body, id);
           const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, true);
-          const session = await this.#manager.put(id, data, { ttl: ttl as number | undefined, ifVersion });
+          const session = await this.#manager[PUT_TEXT](id, data, { ttl: ttl as number | undefined, ifVersion });
           const cut = publicPath.length - tail.length;
           return ok(
             200,
@@ -418,7 +418,7 @@ export class SessionsCore<R> {
               etag: `"${session.version}"`,
               'content-location': cut >= 0 ? publicPath.slice(0, cut) + id : `${this.#base}/${id}`,
             },
-            JSON.stringify({ session }),
+            `{"session":${session.json}}`,
           );
         }
         case 'DELETE': {
