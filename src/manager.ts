@@ -208,8 +208,9 @@ export class SessionManager<T = unknown> {
 
   /** The live session `id`, or `undefined` if there is none (or it has expired). */
   async get(id: string): Promise<Session<T> | undefined> {
-    const record = await this.#read(id);
-    return record && this.#session(record);
+    const now = this.#now();
+    const record = await this.#read(id, now);
+    return record && this.#live(record, now) ? this.#session(record) : undefined;
   }
 
   /**
@@ -218,15 +219,16 @@ export class SessionManager<T = unknown> {
    * @internal
    */
   async [GET_TEXT](id: string): Promise<SessionText | undefined> {
-    const record = await this.#read(id);
-    return record && { version: record.version, json: sessionText(record, record.data ?? 'null') };
+    const now = this.#now();
+    const record = await this.#read(id, now);
+    if (record === undefined || !this.#live(record, now)) return undefined;
+    return { version: record.version, json: sessionText(record, record.data ?? 'null') };
   }
 
-  async #read(id: string): Promise<SessionRecord | undefined> {
+  /** The store's read, after the identifier check; not `async`, so no extra promise per read. */
+  #read(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
     assertIdentifier(id);
-    const now = this.#now();
-    const record = await this.store.get(id, now);
-    return record && this.#live(record, now) ? record : undefined;
+    return this.store.get(id, now);
   }
 
   /**
