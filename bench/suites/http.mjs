@@ -3,7 +3,7 @@
  * a bare node:http server answering from a Map of JSON text (the limit), hand-written Express
  * 5 and Fastify 5 routes, and our handler on node:http, inside Express and inside Fastify,
  * over the memory store. Each server runs in its own child process.
- * Env: BENCH_ROUNDS (default 3), BENCH_HTTP_SECONDS (default 3), BENCH_QUICK=1.
+ * Env: BENCH_ROUNDS (default 5), BENCH_HTTP_SECONDS (default 2), BENCH_QUICK=1.
  */
 import { deepStrictEqual, equal } from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,8 +15,8 @@ import { sessionData } from '../lib/fixture.mjs';
 import { cell, environment, paired, publish, ratio, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 3));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 2));
 const CONNECTIONS = 50;
 const FILL = 1_000;
 const idOf = (i) => `user-${i % 997}:thread-${i}`;
