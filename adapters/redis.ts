@@ -164,7 +164,8 @@ else
 end
 -- a session that exists is always indexed (only DELETE and drop_if_gone remove ids, with the value)
 if not cur then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
-sweep(ARGV[7], KEYS[2], KEYS[3], now)
+-- writes that set an expiry tidy the bucket's expired index entries (Redis frees the values)
+if at then sweep(ARGV[7], KEYS[2], KEYS[3], now) end
 return {1, num(version), num(createdAt), expiresAt}
 `;
 
@@ -191,7 +192,7 @@ elseif cur[4] ~= '' then
   redis.call('PERSIST', KEYS[1])
   redis.call('ZREM', KEYS[3], ARGV[1])
 end
-sweep(ARGV[5], KEYS[2], KEYS[3], now)
+if at then sweep(ARGV[5], KEYS[2], KEYS[3], now) end
 return redis.call('GET', KEYS[1])
 `;
 
@@ -271,11 +272,17 @@ function slotOf(key: string): number {
   return crc % 16384;
 }
 
-/** The bucket of an id: FNV-1a (32 bits) of its UTF-16 code units, modulo {@link BUCKETS}. */
+/**
+ * The bucket of an id: FNV-1a (32 bits) of its UTF-16 code units, then murmur3's finalizer,
+ * top bits. (FNV's low bits depend only on the low bits of each character, so ids that
+ * differ in a few digits would crowd into a few buckets.)
+ */
 function bucketOf(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % BUCKETS;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % BUCKETS;
 }
 
 /** One operation waiting for its reply, failed by the sweep once `due` has passed. */
