@@ -123,13 +123,14 @@ export class MemoryStore implements SessionStore {
     this.#ids.delete(id);
   }
 
-  #store(record: SessionRecord): void {
+  /** Keeps `record`; `isNew` when no live record had its id (so the index lacks it). */
+  #store(record: SessionRecord, isNew: boolean): void {
     this.#records.set(record.id, record);
     if (this.#records.peek(record.id) !== record) {
       this.#ids.delete(record.id); // the map refused it (and dropped any older value)
       return;
     }
-    this.#ids.add(record.id);
+    if (isNew) this.#ids.add(record.id);
     if (record.expiresAt !== null) {
       this.#expiries.push(record.expiresAt, record.id);
       this.#timer ??= setInterval(() => this.purgeStale(), this.#sweepInterval).unref();
@@ -168,7 +169,7 @@ export class MemoryStore implements SessionStore {
       updatedAt: now,
       expiresAt: expiry(input.idleExpiresAt, createdAt, input.maxLifetime),
     };
-    this.#store(record);
+    this.#store(record, current === undefined);
     return { ok: true, record };
   }
 
@@ -176,7 +177,7 @@ export class MemoryStore implements SessionStore {
     const current = this.#live(input.id, input.now, true);
     if (current === undefined) return undefined;
     const record = { ...current, expiresAt: expiry(input.idleExpiresAt, current.createdAt, input.maxLifetime) };
-    this.#store(record);
+    this.#store(record, false);
     return record;
   }
 
