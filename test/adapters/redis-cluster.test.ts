@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
-import { build } from 'tsup';
+import { bundleChild } from '../helpers/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis.js';
 import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
@@ -234,20 +234,8 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
     it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-cluster-child-'));
       try {
-        const outfile = join(dir, 'child.cjs');
         // As in redis-processes.test.ts: one CommonJS bundle (ioredis included) run with plain node.
-        await build({
-          config: false,
-          entry: { child: join(here, 'redis-cluster.child.ts') },
-          outDir: dir,
-          format: ['cjs'],
-          platform: 'node',
-          target: 'node20',
-          noExternal: [/.*/],
-          splitting: false,
-          dts: false,
-          silent: true,
-        });
+        const outfile = await bundleChild(join(here, 'redis-cluster.child.ts'), dir);
         const prefix = randomPrefix();
         const job = { ports: cluster.startupNodes.map((n) => n.port), prefix, id: 'counter', count: 50 };
         const results = await Promise.all(

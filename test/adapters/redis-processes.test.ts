@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { build } from 'tsup';
+import { bundleChild } from '../helpers/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis.js';
 import { SessionManager } from '../../src/index.js';
@@ -39,18 +39,7 @@ describe.skipIf(!url)('RedisStore across processes', () => {
 
   beforeAll(async () => {
     client = new Redis(url!);
-    await build({
-      config: false,
-      entry: { child: 'test/adapters/redis-child.ts' },
-      outDir: dir,
-      format: ['cjs'],
-      platform: 'node',
-      target: 'node20',
-      noExternal: [/.*/],
-      splitting: false,
-      dts: false,
-      silent: true,
-    });
+    await bundleChild('test/adapters/redis-child.ts', dir);
   });
 
   afterAll(async () => {
