@@ -56,4 +56,27 @@ describe('the built package', () => {
     expect(err).toBeInstanceOf(core.PayloadTooLargeError);
     expect(err).toBeInstanceOf(core.SessionError);
   });
+
+  it('a process with expiring sessions in a MemoryStore or LruStore exits by itself, closed or not', () => {
+    // execFileSync throws if the child is still running after `timeout` (a timer holding it open).
+    for (const close of [false, true]) {
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `
+            const { SessionManager } = await import(${JSON.stringify(new URL('index.js', dist).href)});
+            const { LruStore } = await import(${JSON.stringify(new URL('lru.js', dist).href)});
+            for (const store of [undefined, new LruStore()]) {
+              const sessions = new SessionManager({ store, ttl: 3_600_000 });
+              await sessions.put('a', 1);
+              if (${close}) await sessions.close();
+            }
+          `,
+        ],
+        { timeout: 10_000 },
+      );
+    }
+  });
 });
