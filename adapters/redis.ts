@@ -694,7 +694,10 @@ export class RedisStore implements SessionStore {
         // Each of these errors means the script did not run on that node.
         const [kind, , target] = scriptError.name === 'ReplyError' ? scriptError.message.split(' ') : [];
         const again = kind === 'MOVED' || kind === 'ASK' || kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN';
-        if (again && ++redirections <= 16 && performance.now() < due) {
+        if (again) {
+          if (++redirections > 16 || performance.now() >= due) {
+            throw new UnsentError(`the cluster did not settle slot ${slot} in time (it last answered ${kind})`);
+          }
           if (kind !== 'ASK') cluster.refreshSlotsCache();
           if (kind === 'CLUSTERDOWN' || kind === 'TRYAGAIN') await new Promise((r) => setTimeout(r, 100));
           [redirect, asking] = kind === 'MOVED' || kind === 'ASK' ? [target, kind === 'ASK'] : [undefined, false];
