@@ -98,6 +98,21 @@ export function describeHttpHost(name: string, start: () => Promise<RunningHost>
       expect(r.body.session.createdAt).toBe(r.body.session.updatedAt);
     });
 
+    it('sends no CORS headers, even to a cross-origin request or a preflight', async () => {
+      const id = uid('cors');
+      const origin = { origin: 'https://elsewhere.example' };
+      const replies = [
+        await put(id, { data: 1 }, origin),
+        await send(b, 'GET', `/sessions/${id}`, { headers: origin }),
+        await send(b, 'GET', '/sessions', { headers: origin }),
+        await send(b, 'OPTIONS', `/sessions/${id}`, { headers: { ...origin, 'access-control-request-method': 'PUT' } }),
+        await send(b, 'DELETE', `/sessions/${id}`, { headers: origin }),
+      ];
+      for (const r of replies) {
+        expect(Object.keys(r.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+      }
+    });
+
     it('GET returns the session with its ETag; HEAD the same headers without a body', async () => {
       const id = uid('get');
       await put(id, { data: [1, 'two', null] });
