@@ -387,8 +387,7 @@ export class SessionsCore<R> {
           const id = decodeId(tail);
           if (this.#authorize !== undefined) await this.#allow(request, 'put', id);
           const host = this.#host;
-          const ifMatch = conditionHeader('If-Match', host.header(request, 'if-match'));
-          const ifNoneMatch = conditionHeader('If-None-Match', host.header(request, 'if-none-match'));
+          const { ifMatch, ifNoneMatch } = this.#conditions(request);
           const type = host.header(request, 'content-type');
           if (!isJsonType(type)) {
             throw new HttpError(
@@ -424,9 +423,7 @@ export class SessionsCore<R> {
         case 'DELETE': {
           const id = decodeId(tail);
           if (this.#authorize !== undefined) await this.#allow(request, 'clear', id);
-          const host = this.#host;
-          const ifMatch = conditionHeader('If-Match', host.header(request, 'if-match'));
-          const ifNoneMatch = conditionHeader('If-None-Match', host.header(request, 'if-none-match'));
+          const { ifMatch, ifNoneMatch } = this.#conditions(request);
           const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, false);
           const session = await this.#manager.clear(id, { ifVersion });
           if (session === undefined) throw missing(id);
@@ -443,6 +440,14 @@ export class SessionsCore<R> {
       if (method === 'HEAD') response.body = undefined;
       return response;
     }
+  }
+
+  /** The request's `If-Match` and `If-None-Match`, parsed (400 when malformed). */
+  #conditions(request: R): { ifMatch: ReturnType<typeof conditionHeader>; ifNoneMatch: ReturnType<typeof conditionHeader> } {
+    return {
+      ifMatch: conditionHeader('If-Match', this.#host.header(request, 'if-match')),
+      ifNoneMatch: conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match')),
+    };
   }
 
   /** Throws 403 unless `authorize` (which must be set) returns `true`. */

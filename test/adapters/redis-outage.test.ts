@@ -86,14 +86,21 @@ async function expectAllUnavailable(sessions: SessionManager, indeterminateWrite
   }
 }
 
+/**
+ * A manager over a caller's own client with ioredis defaults (offline queue, retries,
+ * resending), closed after the test.
+ */
+function callersManager(redisUrl: string) {
+  const own = new Redis(redisUrl).on('error', () => {}); // the caller's own error handling
+  cleanups.push(() => own.disconnect());
+  return manager({ client: own, prefix: 'theirs:' });
+}
+
 describe.skipIf(!url)('RedisStore outages', () => {
   it('with Redis stopped every operation fails within the deadline, unsent; after a restart it works again', async () => {
     const redis = await server();
     const { store, sessions } = manager({ url: redis.url });
-    // A caller's client with ioredis defaults (offline queue, retries, resending).
-    const own = new Redis(redis.url).on('error', () => {}); // the caller's own error handling
-    cleanups.push(() => own.disconnect());
-    const theirs = manager({ client: own, prefix: 'theirs:' });
+    const theirs = callersManager(redis.url);
     await sessions.put('a', 'before');
     await sessions.put('b', 'before');
     await theirs.sessions.put('a', 'before');
@@ -120,10 +127,7 @@ describe.skipIf(!url)('RedisStore outages', () => {
   it('with Redis frozen (SIGSTOP) every operation fails within the deadline; a sent write is indeterminate and does apply after SIGCONT', async () => {
     const redis = await server();
     const { store, sessions } = manager({ url: redis.url });
-    // A caller's client with ioredis defaults (offline queue, retries): the deadline still holds.
-    const own = new Redis(redis.url).on('error', () => {}); // the caller's own error handling
-    cleanups.push(() => own.disconnect());
-    const theirs = manager({ client: own, prefix: 'theirs:' });
+    const theirs = callersManager(redis.url); // the deadline holds over ioredis's defaults too
     await sessions.put('a', 'before');
     await theirs.sessions.put('a', 'before');
 
