@@ -116,7 +116,13 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
     await cluster?.dispose();
   });
 
-  describeStore('RedisStore on a Cluster', () => new RedisStore({ client, prefix: randomPrefix() }));
+  describeStore('RedisStore on a Cluster', () => new RedisStore({ client, prefix: randomPrefix() }), {
+    // two store instances over one Cluster client (the cross-process tests below use two processes)
+    shared: () => {
+      const prefix = randomPrefix();
+      return [new RedisStore({ client, prefix }), new RedisStore({ client, prefix })];
+    },
+  });
 
   describe('layout over slots', () => {
     const prefix = randomPrefix();

@@ -24,5 +24,11 @@ describe.skipIf(!url)('RedisStore', () => {
     await client.quit();
   });
 
-  describeStore('RedisStore', () => new RedisStore({ client, prefix: nextPrefix() }));
+  describeStore('RedisStore', () => new RedisStore({ client, prefix: nextPrefix() }), {
+    // the second store opens its own connection, as another process would
+    shared: () => {
+      const prefix = nextPrefix('shared');
+      return [new RedisStore({ client, prefix }), new RedisStore({ url: url!, prefix })];
+    },
+  });
 });

@@ -1,10 +1,11 @@
 /**
  * A simple model of the contract for the random-operations test: a Map and a clock. Every
- * command runs on the model and on a real manager and compares their results.
+ * command runs on the model and on a real manager over the store and compares their results.
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { PayloadTooLargeError, VersionConflictError, type SessionManager } from '../../src/index.js';
+import type { Case } from './context.js';
 
 interface Entry {
   data: unknown;
@@ -185,3 +186,20 @@ export function modelCommands(): fc.Arbitrary<Command>[] {
     ),
   ];
 }
+
+export const model: Case[] = [
+  {
+    name: 'matches a simple model over random operation sequences',
+    async run({ manager, fresh, now, tick, options }) {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(modelCommands(), { maxCommands: 40 }), async (commands) => {
+          // a fresh store per run (closed with the case), as the model starts empty
+          const real = manager({ maxBytes: MAX_BYTES }, await fresh());
+          const m: Model = { clock: now, tick, sessions: new Map() };
+          await fc.asyncModelRun(() => ({ model: m, real }), commands);
+        }),
+        { numRuns: options.modelRuns ?? 60 },
+      );
+    },
+  },
+];
