@@ -45,6 +45,8 @@ export interface CaseContext {
   fresh(): Promise<SessionStore>;
   /** Two stores over the same data (the `shared` group only); closed after the case. */
   pair(): Promise<[SessionStore, SessionStore]>;
+  /** Closes `store` (the case's own by default) and leaves it out of the closing after the case. */
+  close(store?: SessionStore): Promise<void>;
   /** The options the suite was registered with. */
   options: SuiteOptions;
 }
@@ -61,8 +63,8 @@ export type StoreFactory = (context: StoreContext) => SessionStore | Promise<Ses
 const hex = () => Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
 
 /**
- * Runs one case against a fresh store from `factory`, closing every store it opened whatever
- * the outcome. Rejects as the case does.
+ * Runs one case against a fresh store from `factory`, then closes every store the case
+ * opened (each once), whatever the outcome. Rejects as the case does, or as a `close` does.
  */
 export async function runCase(c: Case, factory: StoreFactory, options: SuiteOptions = {}): Promise<void> {
   let clock = Date.now();
@@ -97,6 +99,12 @@ export async function runCase(c: Case, factory: StoreFactory, options: SuiteOpti
       const pair = await options.shared({ now });
       opened.push(...pair);
       return pair;
+    },
+    close: async (target = store) => {
+      const at = opened.indexOf(target);
+      if (at === -1) throw new Error('close() takes a store this case opened and has not closed');
+      opened.splice(at, 1);
+      await target.close();
     },
     options,
   };

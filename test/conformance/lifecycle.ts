@@ -11,10 +11,10 @@ export const lifecycle: Case[] = [
   },
   {
     name: 'close resolves after the store was used',
-    async run({ store, id, now, put }) {
+    async run({ store, id, now, put, close }) {
       await put(id('x'), '1', { ttl: 60_000 });
       await store.get(id('x'), now());
-      await expect(store.close()).resolves.toBeUndefined();
+      await expect(close()).resolves.toBeUndefined();
     },
   },
 ];
