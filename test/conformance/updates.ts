@@ -27,7 +27,12 @@ export const updates: Case[] = [
     name: '1,000 concurrent updates of one id end at exactly 1,000',
     async run({ manager, id }) {
       const sessions = manager();
-      await Promise.all(Array.from({ length: 1000 }, () => sessions.update(id('hot'), increment)));
+      // fn awaits, as a real one does (a model call, a fetch), so attempts interleave on every store
+      const fn = async (cur: { data: unknown } | undefined) => {
+        await new Promise((r) => setImmediate(r));
+        return increment(cur);
+      };
+      await Promise.all(Array.from({ length: 1000 }, () => sessions.update(id('hot'), fn)));
       expect(await sessions.get(id('hot'))).toMatchObject({ data: 1000, version: 1000 });
     },
   },
