@@ -260,6 +260,19 @@ type Reply = [Error | null, unknown];
 /** A write that was never handed to a connection: its failure is not indeterminate. */
 class UnsentError extends Error {}
 
+/** The cause of an operation that passed its deadline; its own cause is the client's error now, if any. */
+class DeadlineError extends Error {
+  override name = 'TimeoutError';
+  constructor(message: string, cause: Error | undefined) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** The cause of an operation refused because the store was closed. */
+function closedError(): Error {
+  return new Error('RedisStore.close() was called');
+}
+
 /** The Cluster hash slot of a key: CRC16 (XMODEM) of its hash tag (or of the whole key) mod 16384. */
 function slotOf(key: string): number {
   const open = key.indexOf('{');
@@ -408,7 +421,8 @@ export class RedisStore implements SessionStore {
   readonly #nodes = new Map<string, Redis>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  #lastError: Error | undefined;
+  /** The client's latest `error` event since it was last ready (forgotten when it is ready again). */
+  #clientError: Error | undefined;
 
   /** @param options - the client or URL, key prefix and deadline */
   constructor(options: RedisStoreOptions) {
@@ -449,7 +463,7 @@ export class RedisStore implements SessionStore {
         disconnectTimeout: 200, // ioredis keeps a timer this long even for a socket already gone
         retryStrategy: (times) => Math.min(times * 50, 500),
       });
-    if (this.#owned) this.#client.on('error', (err: Error) => void (this.#lastError = err));
+    this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
   }
 
@@ -587,9 +601,10 @@ export class RedisStore implements SessionStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.off('ready', this.#onReady);
+    if (!this.#owned) this.#client.off('error', this.#onError);
     for (const op of this.#waiting) {
       this.#pending.delete(op);
-      op.fail(new StoreUnavailableError(`RedisStore was closed before ${op.what} was sent`));
+      op.fail(new StoreUnavailableError(`RedisStore was closed before ${op.what} was sent`, { cause: closedError() }));
     }
     this.#waiting.clear();
     if (this.#owned) {
@@ -784,7 +799,8 @@ export class RedisStore implements SessionStore {
     const status = this.#client.status;
     if (this.#closed || status === 'end') {
       const why = this.#closed ? 'RedisStore is closed' : 'the Redis client has ended (quit or disconnect)';
-      return Promise.reject(new StoreUnavailableError(`${why}; ${what} was not sent`));
+      const cause = this.#closed ? closedError() : new Error('the Redis client has ended', { cause: this.#currentError() });
+      return Promise.reject(new StoreUnavailableError(`${why}; ${what} was not sent`, { cause }));
     }
     return new Promise<T>((resolve, reject) => {
       const op = new Pending(performance.now() + this.#timeout, what, id, write, resolve as (value: unknown) => void, reject);
@@ -807,6 +823,7 @@ export class RedisStore implements SessionStore {
   }
 
   readonly #onReady = (): void => {
+    this.#clientError = undefined;
     for (const op of this.#waiting) {
       this.#waiting.delete(op);
       op.start!();
@@ -831,14 +848,33 @@ export class RedisStore implements SessionStore {
     return op.id === '' ? op.what : `${op.what} of ${JSON.stringify(op.id)}`;
   }
 
+  /**
+   * Remembers the client's error; for a client you own with no `error` listener of your own,
+   * also logs it as ioredis does when nobody listens (ours must not silence it).
+   */
+  readonly #onError = (err: Error): void => {
+    this.#clientError = err;
+    if (!this.#owned && this.#client.listenerCount('error') === 1) {
+      console.error('[ioredis] Unhandled error event:', err.stack);
+    }
+  };
+
+  /** The client's error, if it has one now: it is not ready, and failed since it last was. */
+  #currentError(): Error | undefined {
+    return this.#client.status === 'ready' ? undefined : this.#clientError;
+  }
+
   #timedOut(op: Pending): StoreUnavailableError {
     const indeterminate = op.write && op.sent;
-    const state = op.sent
-      ? 'did not answer'
-      : `was not ready (status ${this.#client.status}${this.#lastError ? `: ${this.#lastError.message}` : ''})`;
+    const status = this.#client.status;
+    const error = this.#currentError();
+    const deadline = op.sent
+      ? new DeadlineError(`no reply from Redis within ${this.#timeout} ms`, error)
+      : new DeadlineError(`Redis was not ready within ${this.#timeout} ms (status ${status})`, error);
+    const state = op.sent ? 'did not answer' : `was not ready (status ${status}${error ? `: ${error.message}` : ''})`;
     const outcome = indeterminate ? '; the write was sent and may still be applied: read the session again' : '';
     return new StoreUnavailableError(`Redis ${state} within ${this.#timeout} ms for ${this.#describe(op)}${outcome}`, {
-      cause: this.#lastError,
+      cause: deadline,
       indeterminate,
     });
   }
