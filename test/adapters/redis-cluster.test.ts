@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { bundleChild } from '../helpers/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
 import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError } from '../../src/index.js';
 import { freePort, spawnRedis, type SpawnedRedis } from '../helpers/redis-server.js';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
 import { bucketKeys, removePrefix, uniquePrefix } from './redis-helpers.js';
