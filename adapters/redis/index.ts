@@ -70,9 +70,10 @@ export interface RedisStoreOptions {
 /**
  * Sessions in Redis, shared by every process that uses the same Redis (or Redis Cluster) and
  * prefix. Each session is one string (a fixed-width header, then its data); writes are single
- * Lua scripts that check and bump the version atomically; expiry is Redis's own (`PEXPIREAT`); `list` reads ordered per-bucket
- * indexes, never `KEYS` or `SCAN`. Every operation settles within `timeout`, even when Redis
- * is down, frozen or unreachable. See docs/redis.md.
+ * Lua scripts that check and bump the version atomically; expiry is Redis's own
+ * (`PEXPIREAT`); `list` reads ordered per-bucket indexes, never `KEYS` or `SCAN`. Every
+ * operation settles within `timeout`, even when Redis is down, frozen or unreachable. See
+ * docs/redis.md.
  *
  * @example
  * ```ts

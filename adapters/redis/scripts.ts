@@ -79,6 +79,7 @@ end
  * write was applied already (a client resending it after a reconnect): nothing is written
  * and the same answer is given again.
  * Returns `{1, version, createdAt, expiresAt}` when written, `{0, live version}` when not.
+ * Its KEYS and ARGV are laid out by {@link putArgs}.
  */
 const PUT_LUA = `
 local now = tonumber(ARGV[3])
@@ -112,6 +113,7 @@ return {1, num(version), num(createdAt), expiresAt}
  * expiry or ''; ARGV[4] maxLifetime or ''; ARGV[5] the bucket's session key prefix;
  * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing).
  * Returns the session's whole value (new header, then data), or nil when none is live.
+ * Its KEYS and ARGV are laid out by {@link touchArgs}.
  */
 const TOUCH_LUA = `
 local now = tonumber(ARGV[2])
@@ -138,6 +140,7 @@ return redis.call('GET', KEYS[1])
  * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
  * Returns `{1, value}` with the removed session's whole value (header, then data), or
  * `{0, live version}` when nothing was removed (`'0'` when none is live).
+ * Its KEYS and ARGV are laid out by {@link deleteArgs}.
  */
 const DELETE_LUA = `
 local now = tonumber(ARGV[2])
@@ -158,6 +161,7 @@ return {1, value}
  * `maxmemory`), checking each again inside the script. KEYS[1] the bucket's id index;
  * KEYS[2] its expiry index. ARGV[1] now; ARGV[2] the bucket's session key prefix;
  * ARGV[3..] the ids. Returns how many were dropped.
+ * Its KEYS and ARGV are laid out by {@link pruneArgs}.
  */
 const PRUNE_LUA = `
 local now, n = tonumber(ARGV[1]), 0
