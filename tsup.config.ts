@@ -4,7 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     lru: 'adapters/lru.ts',
-    redis: 'adapters/redis.ts',
+    redis: 'adapters/redis/index.ts',
     http: 'src/http/index.ts',
     conformance: 'test/conformance/index.ts',
   },

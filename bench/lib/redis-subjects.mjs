@@ -26,7 +26,7 @@ const COOKIE = { originalMaxAge: null, expires: null, httpOnly: true, path: '/' 
 /** Our subject, or a reason it is skipped when dist/redis.js is not built yet. */
 async function ours() {
   if (!built('redis.js')) {
-    return { skip: 'dist/redis.js is not there (adapters/redis.ts not built yet): run `npm run build`' };
+    return { skip: 'dist/redis.js is not there (adapters/redis/ not built yet): run `npm run build`' };
   }
   const { RedisStore } = await import(entry('redis.js').href);
   const { SessionManager } = await import(entry('index.js').href);

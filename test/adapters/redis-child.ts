@@ -4,7 +4,7 @@
  * versions it got, as JSON, on stdout. It never calls process.exit: the parent also checks
  * that close() lets it end.
  */
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager } from '../../src/index.js';
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
  * versions it got as JSON. Bundled with esbuild by the test, then run with `node`.
  */
 import { Cluster } from 'ioredis';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager } from '../../src/index.js';
 
 interface Job {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { bundleChild } from '../helpers/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
 import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
@@ -281,6 +281,11 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
         const err = await op().catch((e: unknown) => e);
         expect(err).toBeInstanceOf(StoreUnavailableError);
         expect(Date.now() - start).toBeLessThan(2 * timeout + 1000);
+        // Never sent: the cause names the deadline, and carries the Cluster's own error.
+        const cause = (err as Error).cause as Error;
+        expect(cause.name).toBe('TimeoutError');
+        expect(cause.message).toMatch(/^Redis was not ready within 500 ms \(status \w+\)$/);
+        expect(cause.cause).toBeInstanceOf(Error);
       }
       expect(await sessions.store.ping()).toBe(false);
       await sessions.close();

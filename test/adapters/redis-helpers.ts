@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** The bucket count and tag layout of adapters/redis.ts (its key-layout test pins them). */
+/** The bucket count and tag layout of adapters/redis/keys.ts (its key-layout test pins them). */
 const BUCKETS = 16;
 
 /** A prefix no other run uses: `as-test-<random>-<n>:`. */

@@ -2,13 +2,14 @@
  * Outages on redis-servers this file spawns on free ports (never the shared one): stopped,
  * frozen, unreachable, restarted with AOF. Every operation must settle within its deadline
  * with StoreUnavailableError, report `indeterminate` honestly, and work again once Redis
- * is back. Time bounds use a margin of one whole extra `timeout`.
+ * is back. Time bounds use a margin of one whole extra `timeout`. Every rejection's `cause` is
+ * true when it is made: the deadline that passed, and the client's error only while it has one.
  */
 import { createServer, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError } from '../../src/index.js';
 import { freePort, spawnRedis, type SpawnedRedis } from '../helpers/redis-server.js';
 
@@ -84,6 +85,39 @@ async function expectAllUnavailable(sessions: SessionManager, indeterminateWrite
     if (['get', 'list', 'meta', 'update'].includes(name)) expect(err.indeterminate, name).toBe(false);
     else if (indeterminateWrites !== null) expect(err.indeterminate, name).toBe(indeterminateWrites);
   }
+}
+
+/** Every operation of the manager, each once, all in flight together, and how each failed. */
+async function rejections(sessions: SessionManager): Promise<[string, StoreUnavailableError][]> {
+  const ops = everyOperation(sessions);
+  return Promise.all(
+    Object.entries(ops).map(async ([name, p]) => {
+      const error: unknown = await p.then(() => undefined, (e: unknown) => e);
+      expect(error, name).toBeInstanceOf(StoreUnavailableError);
+      return [name, error as StoreUnavailableError] as [string, StoreUnavailableError];
+    }),
+  );
+}
+
+/** `err`'s causes, outermost first. */
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = (err as Error).cause; e !== undefined; e = (e as Error).cause) chain.push(e);
+  return chain;
+}
+
+/** Whether a connection refusal is anywhere in the message or causes of `err`. */
+function refused(err: unknown): boolean {
+  return [err, ...causes(err)].some((e) => /ECONNREFUSED/.test(`${(e as Error).message} ${(e as { code?: string }).code}`));
+}
+
+/** Asserts that `err` is caused by an error naming the deadline that passed, and returns it. */
+function expectDeadlineCause(err: StoreUnavailableError, name: string): Error {
+  const cause = err.cause as Error;
+  expect(cause, name).toBeInstanceOf(Error);
+  expect(cause.name, name).toBe('TimeoutError');
+  expect(cause.message, name).toMatch(new RegExp(`within ${TIMEOUT} ms`));
+  return cause;
 }
 
 /**
@@ -166,7 +200,67 @@ describe.skipIf(!url)('RedisStore outages', () => {
     }
     const closing = await timed(mute.store.close());
     expect(closing.ms).toBeLessThan(BOUND);
-    await expect(mute.sessions.get('a')).rejects.toThrow(/closed/);
+    const closed = await mute.sessions.get('a').catch((e: unknown) => e);
+    expect(closed).toBeInstanceOf(StoreUnavailableError);
+    expect((closed as Error).message).toMatch(/closed/);
+    expect(((closed as Error).cause as Error).message).toBe('RedisStore.close() was called');
+  });
+
+  it('during a freeze every rejection is caused by an error naming the deadline, for a store given a client or a url', async () => {
+    const redis = await server();
+    const ours = manager({ url: redis.url });
+    const theirs = callersManager(redis.url);
+    await ours.sessions.put('a', 'before');
+    await theirs.sessions.put('a', 'before');
+
+    redis.signal('SIGSTOP');
+    const failed = await Promise.all([rejections(ours.sessions), rejections(theirs.sessions)]);
+    for (const [name, err] of failed.flat()) {
+      const deadline = expectDeadlineCause(err, name);
+      expect(deadline.message, name).toMatch(/^no reply from Redis within 500 ms/);
+      // Both clients are connected: Redis is silent, and no client error is true now.
+      expect(deadline.cause, name).toBeUndefined();
+    }
+  });
+
+  it('while Redis is down the deadline error carries the refusal; once Redis is back and then frozen, no rejection carries it', async () => {
+    const redis = await server();
+    const ours = manager({ url: redis.url });
+    const theirs = callersManager(redis.url);
+    await ours.sessions.put('a', 'before');
+    await theirs.sessions.put('a', 'before');
+
+    await redis.stop('SIGKILL');
+    for (const { sessions } of [ours, theirs]) {
+      // The first reconnection attempt is refused within a few ms: from then on the cause says so.
+      await until(async () => refused(await sessions.get('a').catch((e: unknown) => e)));
+      for (const [name, err] of await rejections(sessions)) {
+        const deadline = expectDeadlineCause(err, name);
+        expect(deadline.message, name).toMatch(/^Redis was not ready within 500 ms \(status \w+\)$/);
+        expect((deadline.cause as { code?: string }).code, name).toBe('ECONNREFUSED');
+      }
+    }
+
+    const again = await restart(redis);
+    await until(() => ours.store.ping());
+    await until(() => theirs.store.ping());
+    again.signal('SIGSTOP');
+    const failed = await Promise.all([rejections(ours.sessions), rejections(theirs.sessions)]);
+    for (const [name, err] of failed.flat()) {
+      expectDeadlineCause(err, name);
+      expect(refused(err), name).toBe(false);
+    }
+  });
+
+  it("a caller's client with no error listener of its own still logs its errors as ioredis does", async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    cleanups.push(() => logged.mockRestore());
+    const own = new Redis(`redis://127.0.0.1:${await freePort()}`, { retryStrategy: () => 50 });
+    cleanups.push(() => own.disconnect());
+    const { sessions } = manager({ client: own });
+    const err = await sessions.get('a').catch((e: unknown) => e);
+    expect((causes(err)[1] as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(logged).toHaveBeenCalledWith('[ioredis] Unhandled error event:', expect.stringContaining('ECONNREFUSED'));
   });
 
   it('keeps every acknowledged write across SIGKILL and restart with appendfsync always', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { bundleChild } from '../helpers/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager } from '../../src/index.js';
 import { freePort } from '../helpers/redis-server.js';
 import { removePrefix, uniquePrefix } from './redis-helpers.js';

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RedisStore } from '../../adapters/redis.js';
-import { SessionManager, StoreUnavailableError } from '../../src/index.js';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { describeStore } from '../conformance/index.js';
-import { bucketKeys, removePrefix, uniquePrefix } from './redis-helpers.js';
+import { removePrefix, uniquePrefix } from './redis-helpers.js';
 
 const url = inject('redisUrl');
 const prefixes: string[] = [];

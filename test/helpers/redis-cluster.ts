@@ -74,7 +74,7 @@ export interface RedisCluster {
   refresh(): Promise<void>;
   /** Sends one command to the node on `port` on a fresh connection and returns the reply. */
   command(port: number, ...args: (string | number)[]): Promise<unknown>;
-  /** Resolves once every live node says `cluster_state:ok`, agrees on the masters, and every master's replicas are online (initial sync done). */
+  /** Resolves once every live node says `cluster_state:ok`, agrees on the masters, no master is without slots (a restarted node has rejoined as a replica), and every master's replicas are online (initial sync done). */
   waitUntilHealthy(timeout?: number): Promise<void>;
   /**
    * SIGKILLs `master` (default: the first live master) by PID and returns it with the
@@ -265,6 +265,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const healthy = async (): Promise<true | undefined> => {
     const alive = live();
     let view: string | undefined;
+    const slotted = new Set<number>(); // ports of the masters that hold slots
     for (const node of alive) {
       const info = parseInfo(String(await nodeCommand(node.port, 'CLUSTER', 'INFO')));
       if (info.cluster_state !== 'ok') return undefined;
@@ -279,8 +280,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (masters.reduce((n, l) => n + l.slots, 0) !== 16384) return undefined;
       if (view !== undefined && view !== thisView) return undefined;
       view = thisView;
+      for (const l of masters) slotted.add(l.port);
     }
     await refresh();
+    // A restarted master is a master without slots until it has rejoined as a replica.
+    if (alive.some((n) => n.role === 'master' && !slotted.has(n.port))) return undefined;
     for (const master of alive.filter((n) => n.role === 'master')) {
       const info = parseInfo(String(await nodeCommand(master.port, 'INFO', 'replication')));
       const wanted = alive.filter((n) => n.masterId === master.id).length;

@@ -1,0 +1,255 @@
+/**
+ * The Lua scripts of the store's writes, as named constants, and one builder per script that
+ * lays out its KEYS and ARGV: the order of the slots lives in the builder, next to a comment
+ * naming each, and the script's doc says the same. Every write is one script, so the check
+ * and the change are atomic per session; no write reads, then writes, from the client.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { EpochMilliseconds, StoreDeleteInput, StorePutInput, StoreTouchInput } from '../../src/types.js';
+import { HEADER } from './codec.js';
+import type { Bucket } from './keys.js';
+
+/** How many expired sessions of its bucket each write removes at most. */
+const SWEEP = 10;
+
+/**
+ * Lua helpers prepended to every script. Numbers are written with `%.17g` so that any double
+ * (an `expiresAt` of `now + 1.5`, say) survives the round trip; `''` stands for "never".
+ */
+const LUA_HELPERS = `
+local H = ${HEADER}
+local function num(x) return string.format('%.17g', x) end
+-- whether a stored expiresAt is still ahead of now
+local function alive(at, now) return at == '' or (tonumber(at) or 0) > now end
+-- the header of the session value at key as {version, createdAt, updatedAt, expiresAt, token}
+-- (texts, version a number), or nil when there is none or it is not one of ours: a missing
+-- key, a value shorter than the header, a malformed header, or a key of another type
+local function head(key)
+  local h = redis.pcall('GETRANGE', key, 0, H - 1)
+  if type(h) ~= 'string' or #h ~= H or string.byte(h, H) ~= 10 then return nil end
+  local v, c, u, e, t = string.match(h, '^(%d+),([^,]+),([^,]+),([^,]*),([^, ]*) *\\n$')
+  if not (v and tonumber(c) and tonumber(u) and (e == '' or tonumber(e))) then return nil end
+  return {tonumber(v), c, u, e, t}
+end
+-- a header of exactly H bytes; raises an error (before any write) if the fields do not fit
+local function header(version, createdAt, updatedAt, expiresAt, token)
+  local h = version .. ',' .. createdAt .. ',' .. updatedAt .. ',' .. expiresAt .. ',' .. token
+  if #h > H - 1 then error('session header longer than ' .. (H - 1) .. ' bytes: ' .. h) end
+  return h .. string.rep(' ', H - 1 - #h) .. '\\n'
+end
+-- min(idle, createdAt + maxLifetime), each '' for none; nil for never
+local function expiry(idle, createdAt, maxLifetime)
+  local at = tonumber(idle)
+  if maxLifetime ~= '' then
+    local cap = createdAt + tonumber(maxLifetime)
+    if at == nil or cap < at then at = cap end
+  end
+  return at
+end
+-- removes id (and its value) from the bucket if its session is missing or expired at now
+local function drop_if_gone(base, ids, exp, id, now)
+  local key = base .. id
+  local cur = head(key)
+  if cur and alive(cur[4], now) then
+    if cur[4] == '' then redis.call('ZREM', exp, id) else redis.call('ZADD', exp, cur[4], id) end
+    return 0
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', ids, id)
+  redis.call('ZREM', exp, id)
+  return 1
+end
+-- removes a few sessions of the bucket whose expiry has passed, so they stop costing memory
+local function sweep(base, ids, exp, now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', num(now), 'LIMIT', 0, ${SWEEP})) do
+    drop_if_gone(base, ids, exp, id, now)
+  end
+end
+`;
+
+/**
+ * Writes a session. KEYS[1] its value (string: header, then data); KEYS[2] its bucket's id
+ * index (sorted set, score 0); KEYS[3] its bucket's expiry index (sorted set, score expiresAt).
+ * ARGV[1] id; ARGV[2] data (JSON text); ARGV[3] now (ms since epoch); ARGV[4] idle expiry
+ * (ms since epoch) or ''; ARGV[5] maxLifetime (ms) or ''; ARGV[6] ifVersion or '';
+ * ARGV[7] the bucket's session key prefix (for the sweep); ARGV[8] the write's token.
+ * Reads only the header, never the old data. When the stored header carries this token the
+ * write was applied already (a client resending it after a reconnect): nothing is written
+ * and the same answer is given again.
+ * Returns `{1, version, createdAt, expiresAt}` when written, `{0, live version}` when not.
+ * Its KEYS and ARGV are laid out by {@link putArgs}.
+ */
+const PUT_LUA = `
+local now = tonumber(ARGV[3])
+local cur = head(KEYS[1])
+if cur and cur[5] == ARGV[8] then return {1, num(cur[1]), cur[2], cur[4]} end
+local version, createdAt = 0, now
+if cur and alive(cur[4], now) then version, createdAt = cur[1], tonumber(cur[2]) end
+if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then return {0, num(version)} end
+local at = expiry(ARGV[4], createdAt, ARGV[5])
+local expiresAt = at and num(at) or ''
+version = version + 1
+local value = header(num(version), num(createdAt), ARGV[3], expiresAt, ARGV[8]) .. ARGV[2]
+if at then
+  -- PXAT sets the key's Redis expiry in the same command; a plain SET clears any old one
+  redis.call('SET', KEYS[1], value, 'PXAT', string.format('%.0f', math.ceil(at)))
+  redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
+else
+  redis.call('SET', KEYS[1], value)
+  if cur and cur[4] ~= '' then redis.call('ZREM', KEYS[3], ARGV[1]) end
+end
+-- a session that exists is always indexed (only DELETE and drop_if_gone remove ids, with the value)
+if not cur then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+-- writes that set an expiry tidy the bucket's expired index entries (Redis frees the values)
+if at then sweep(ARGV[7], KEYS[2], KEYS[3], now) end
+return {1, num(version), num(createdAt), expiresAt}
+`;
+
+/**
+ * Renews a live session's expiry, rewriting only its header (`SETRANGE`, same width: the data
+ * stays where it is). KEYS[1..3] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
+ * expiry or ''; ARGV[4] maxLifetime or ''; ARGV[5] the bucket's session key prefix;
+ * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing).
+ * Returns the session's whole value (new header, then data), or nil when none is live.
+ * Its KEYS and ARGV are laid out by {@link touchArgs}.
+ */
+const TOUCH_LUA = `
+local now = tonumber(ARGV[2])
+local cur = head(KEYS[1])
+if not cur then return false end
+if cur[5] == ARGV[6] then return redis.call('GET', KEYS[1]) end
+if not alive(cur[4], now) then return false end
+local at = expiry(ARGV[3], tonumber(cur[2]), ARGV[4])
+local expiresAt = at and num(at) or ''
+redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6]))
+if at then
+  redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(at)))
+  redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
+elseif cur[4] ~= '' then
+  redis.call('PERSIST', KEYS[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
+if at then sweep(ARGV[5], KEYS[2], KEYS[3], now) end
+return redis.call('GET', KEYS[1])
+`;
+
+/**
+ * Removes a session. KEYS[1..3] as in {@link PUT_LUA}.
+ * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
+ * Returns `{1, value}` with the removed session's whole value (header, then data), or
+ * `{0, live version}` when nothing was removed (`'0'` when none is live).
+ * Its KEYS and ARGV are laid out by {@link deleteArgs}.
+ */
+const DELETE_LUA = `
+local now = tonumber(ARGV[2])
+local cur = head(KEYS[1])
+local live = cur and alive(cur[4], now)
+if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= cur[1] then return {0, num(cur[1])} end
+local value = false
+if live then value = redis.call('GETDEL', KEYS[1]) else redis.call('DEL', KEYS[1]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+sweep(ARGV[4], KEYS[2], KEYS[3], now)
+if not live then return {0, '0'} end
+return {1, value}
+`;
+
+/**
+ * Drops index entries that a page found without a live session (expired, or evicted by
+ * `maxmemory`), checking each again inside the script. KEYS[1] the bucket's id index;
+ * KEYS[2] its expiry index. ARGV[1] now; ARGV[2] the bucket's session key prefix;
+ * ARGV[3..] the ids. Returns how many were dropped.
+ * Its KEYS and ARGV are laid out by {@link pruneArgs}.
+ */
+const PRUNE_LUA = `
+local now, n = tonumber(ARGV[1]), 0
+for i = 3, #ARGV do n = n + drop_if_gone(ARGV[2], KEYS[1], KEYS[2], ARGV[i], now) end
+return n
+`;
+
+/** A script, the SHA1 that `EVALSHA` knows it by, and how many of its arguments are KEYS. */
+export interface Script {
+  lua: string;
+  sha: string;
+  keys: number;
+}
+
+function script(body: string, keys: number): Script {
+  const lua = LUA_HELPERS + body;
+  return { lua, sha: createHash('sha1').update(lua).digest('hex'), keys };
+}
+
+/** {@link PUT_LUA}: writes a session. */
+export const PUT = script(PUT_LUA, 3);
+/** {@link TOUCH_LUA}: renews a live session's expiry. */
+export const TOUCH = script(TOUCH_LUA, 3);
+/** {@link DELETE_LUA}: removes a session. */
+export const DELETE = script(DELETE_LUA, 3);
+/** {@link PRUNE_LUA}: drops index entries of sessions that are gone. */
+export const PRUNE = script(PRUNE_LUA, 2);
+
+/** The keys and arguments of a script, in order: its KEYS first, then its ARGV. */
+export type ScriptArgs = (string | number)[];
+
+/** `''` stands for "none" in the scripts' arguments. */
+function optional(value: number | null | undefined): string | number {
+  return value ?? '';
+}
+
+/** {@link PUT}'s KEYS and ARGV for `input`, in bucket `b`, carrying write token `token`. */
+export function putArgs(b: Bucket, input: StorePutInput, token: string): ScriptArgs {
+  return [
+    b.session + input.id, // KEYS[1] the session's value
+    b.ids, // KEYS[2] the bucket's id index
+    b.exp, // KEYS[3] the bucket's expiry index
+    input.id, // ARGV[1] id
+    input.data, // ARGV[2] data (JSON text)
+    input.now, // ARGV[3] now
+    optional(input.idleExpiresAt), // ARGV[4] idle expiry or ''
+    optional(input.maxLifetime), // ARGV[5] maxLifetime or ''
+    optional(input.ifVersion), // ARGV[6] ifVersion or ''
+    b.session, // ARGV[7] the bucket's session key prefix (for the sweep)
+    token, // ARGV[8] the write's token
+  ];
+}
+
+/** {@link TOUCH}'s KEYS and ARGV for `input`, in bucket `b`, carrying write token `token`. */
+export function touchArgs(b: Bucket, input: StoreTouchInput, token: string): ScriptArgs {
+  return [
+    b.session + input.id, // KEYS[1] the session's value
+    b.ids, // KEYS[2] the bucket's id index
+    b.exp, // KEYS[3] the bucket's expiry index
+    input.id, // ARGV[1] id
+    input.now, // ARGV[2] now
+    optional(input.idleExpiresAt), // ARGV[3] idle expiry or ''
+    optional(input.maxLifetime), // ARGV[4] maxLifetime or ''
+    b.session, // ARGV[5] the bucket's session key prefix (for the sweep)
+    token, // ARGV[6] the touch's token
+  ];
+}
+
+/** {@link DELETE}'s KEYS and ARGV for `input`, in bucket `b`. */
+export function deleteArgs(b: Bucket, input: StoreDeleteInput): ScriptArgs {
+  return [
+    b.session + input.id, // KEYS[1] the session's value
+    b.ids, // KEYS[2] the bucket's id index
+    b.exp, // KEYS[3] the bucket's expiry index
+    input.id, // ARGV[1] id
+    input.now, // ARGV[2] now
+    optional(input.ifVersion), // ARGV[3] ifVersion or ''
+    b.session, // ARGV[4] the bucket's session key prefix (for the sweep)
+  ];
+}
+
+/** {@link PRUNE}'s KEYS and ARGV: check `ids` of bucket `b` again at `now`, drop those gone. */
+export function pruneArgs(b: Bucket, now: EpochMilliseconds, ids: string[]): ScriptArgs {
+  return [
+    b.ids, // KEYS[1] the bucket's id index
+    b.exp, // KEYS[2] the bucket's expiry index
+    now, // ARGV[1] now
+    b.session, // ARGV[2] the bucket's session key prefix
+    ...ids, // ARGV[3..] the ids
+  ];
+}
