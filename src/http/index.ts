@@ -9,4 +9,4 @@ export { createSessionsHandler } from './node.js';
 export type { NodeHandlerOptions, NodeSessionsHandler } from './node.js';
 export { createFetchHandler } from './fetch.js';
 export type { FetchHandlerOptions, FetchSessionsHandler } from './fetch.js';
-export type { SessionAction, SessionsHandlerOptions } from './core.js';
+export type { SessionAction, SessionsHandlerOptions } from './types.js';

@@ -6,16 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionManager } from '../manager.js';
-import {
-  NOT_PARSED,
-  SessionsCore,
-  bodyAborted,
-  bodyTimedOut,
-  bodyTooLarge,
-  type CoreResponse,
-  type HostAdapter,
-  type SessionsHandlerOptions,
-} from './core.js';
+import { SessionsCore } from './core.js';
+import { PROBLEM_TYPE, bodyAborted, bodyTimedOut, bodyTooLarge, problemOf } from './problem.js';
+import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionsHandlerOptions } from './types.js';
 
 /** Options of {@link createSessionsHandler}; `authorize` receives the `IncomingMessage`. */
 export type NodeHandlerOptions = SessionsHandlerOptions<IncomingMessage>;
@@ -105,13 +98,6 @@ function send(req: IncomingMessage, res: ServerResponse, response: CoreResponse)
   res.end(body);
 }
 
-const FAILED: CoreResponse = {
-  status: 500,
-  headers: { 'content-type': 'application/problem+json' },
-  body: '{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the server could not answer this request","code":"internal"}',
-  close: false,
-};
-
 async function serve(
   core: SessionsCore<IncomingMessage>,
   req: IncomingMessage,
@@ -123,8 +109,9 @@ async function serve(
   let response: CoreResponse;
   try {
     response = await core.handle(req, req.method ?? 'GET', tail, query, publicPath);
-  } catch {
-    response = { ...FAILED, headers: { ...FAILED.headers } };
+  } catch (err) {
+    const { status, body } = problemOf(err);
+    response = { status, headers: { 'content-type': PROBLEM_TYPE }, body, close: false };
   }
   send(req, res, response);
 }
