@@ -50,7 +50,7 @@ export function send(base: string, method: string, path: string, options: SendOp
           }
           const reply: Reply = { status: res.statusCode ?? 0, headers: res.headers, text, body };
           try {
-            if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply);
+            if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply, base);
           } catch (err) {
             reject(err);
             return;
@@ -114,7 +114,7 @@ export function rawExchange(base: string, head: string, chunks: Iterable<Buffer 
         try {
           parsed = JSON.parse(textBody);
         } catch {}
-        checkAgainstOpenApi(method!, path!, { status, headers, text: textBody, body: parsed });
+        checkAgainstOpenApi(method!, path!, { status, headers, text: textBody, body: parsed }, base);
       } catch (err) {
         reject(err);
         return;
@@ -154,8 +154,21 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(openapi, 'openapi.json');
 
-/** `METHOD template status` of every answer checked in this file. */
-export const covered = new Set<string>();
+/** `METHOD template status` of every answer checked, per host (its base URL). */
+const covered = new Map<string, Set<string>>();
+
+/**
+ * The answers checked so far from the host at `base`. A host starting on a base URL that an
+ * earlier host of the file used starts with none: call this with `reset` when it starts.
+ */
+export function coverageOf(base: string, reset = false): Set<string> {
+  let answers = covered.get(base);
+  if (answers === undefined || reset) {
+    answers = new Set();
+    covered.set(base, answers);
+  }
+  return answers;
+}
 
 /** The OpenAPI path template a request path falls in, or `null` outside the routes. */
 export function templateOf(path: string): string | null {
@@ -180,8 +193,11 @@ function validate(ref: string, value: unknown, what: string): void {
   }
 }
 
-/** Checks one answer of the sessions routes against docs/openapi.json. */
-export function checkAgainstOpenApi(method: string, path: string, reply: Reply): void {
+/**
+ * Checks one answer of the sessions routes against docs/openapi.json, and counts it for the
+ * host at `base` when given.
+ */
+export function checkAgainstOpenApi(method: string, path: string, reply: Reply, base?: string): void {
   const template = templateOf(path);
   const what = `${method} ${path} → ${reply.status}`;
   const operation = template === null ? undefined : openapi.paths[template]?.[method.toLowerCase()];
@@ -191,7 +207,7 @@ export function checkAgainstOpenApi(method: string, path: string, reply: Reply):
   }
   if (response === undefined && reply.status === 404) response = openapi.components.responses.NotFound;
   expect(response, `${what} is not in docs/openapi.json`).toBeDefined();
-  covered.add(`${method} ${template} ${reply.status}`);
+  if (base !== undefined) coverageOf(base).add(`${method} ${template} ${reply.status}`);
   response = deref(response);
   for (const [name, header] of Object.entries<any>(response.headers ?? {})) {
     const value = reply.headers[name.toLowerCase()];
