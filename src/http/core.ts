@@ -19,6 +19,7 @@ import {
   putBody,
   tagsMatch,
   type Condition,
+  type SessionsQuery,
 } from './parse.js';
 import { HttpError, PROBLEM_TYPE, bodyTooLarge, problemOf } from './problem.js';
 
@@ -74,7 +75,7 @@ export class SessionsCore<R> {
     }
     const { authorize, onError } = options;
     if (authorize !== undefined && typeof authorize !== 'function') {
-      throw new TypeError('authorize must be a function (request, action, id?) => boolean | Promise<boolean>');
+      throw new TypeError('authorize must be a function (request, action, id, query) => boolean | Promise<boolean>');
     }
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError('onError must be a function (error) => void');
@@ -151,14 +152,15 @@ export class SessionsCore<R> {
 
   /** `GET {basePath}`: one page of sessions. */
   async #list(request: R, query: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'list', undefined);
-    const page = await this.#manager.list(listQuery(query));
+    const options = listQuery(query);
+    if (this.#authorize !== undefined) await this.#allow(request, 'list', undefined, options);
+    const page = await this.#manager.list(options);
     return ok(200, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL }, JSON.stringify(page));
   }
 
   /** `GET {basePath}/{id}`: the session, or 304 when `If-None-Match` holds its ETag. */
   async #get(request: R, id: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'get', id);
+    if (this.#authorize !== undefined) await this.#allow(request, 'get', id, NO_QUERY);
     const session = await this.#manager[GET_TEXT](id);
     if (session === undefined) throw missing(id);
     const etag = `"${session.version}"`;
@@ -174,7 +176,7 @@ export class SessionsCore<R> {
 
   /** `PUT {basePath}/{id}`: stores the body's `data`, answering the stored session. */
   async #put(request: R, id: string, tail: string, publicPath: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'put', id);
+    if (this.#authorize !== undefined) await this.#allow(request, 'put', id, NO_QUERY);
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     assertJsonType(this.#host.header(request, 'content-type'));
@@ -195,7 +197,7 @@ export class SessionsCore<R> {
 
   /** `DELETE {basePath}/{id}`: removes the session, answering it. */
   async #clear(request: R, id: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'clear', id);
+    if (this.#authorize !== undefined) await this.#allow(request, 'clear', id, NO_QUERY);
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, false);
@@ -228,9 +230,9 @@ export class SessionsCore<R> {
   }
 
   /** Throws 403 unless `authorize` (which must be set) returns `true`. */
-  async #allow(request: R, action: SessionAction, id: string | undefined): Promise<void> {
+  async #allow(request: R, action: SessionAction, id: string | undefined, query: SessionsQuery): Promise<void> {
     const authorize = this.#authorize!;
-    let allowed = authorize(request, action, id);
+    let allowed = authorize(request, action, id, query);
     if (typeof allowed !== 'boolean') allowed = await allowed;
     if (allowed !== true) {
       throw new HttpError('forbidden', 403, `not allowed to ${action}${id === undefined ? ' sessions' : ` session ${quote(id)}`}`);

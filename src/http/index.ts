@@ -10,3 +10,4 @@ export type { NodeHandlerOptions, NodeSessionsHandler } from './node.js';
 export { createFetchHandler } from './fetch.js';
 export type { FetchHandlerOptions, FetchSessionsHandler } from './fetch.js';
 export type { SessionAction, SessionsHandlerOptions } from './types.js';
+export type { SessionsQuery } from './parse.js';

@@ -35,7 +35,9 @@ export function listQuery(query: string): SessionsQuery {
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(query)) {
     if (!PARAMETERS.has(name)) continue;
-    if (seen.has(name)) continue;
+    if (seen.has(name)) {
+      throw new InvalidArgumentError(`query parameter ${name} appears more than once; send it once`);
+    }
     seen.add(name);
     if (value === '') continue;
     if (name === 'limit') {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { SessionError } from '../errors.js';
+import type { SessionsQuery } from './parse.js';
 
 /** What a request asks to do; `authorize` receives it. HEAD counts as the matching GET. */
 export type SessionAction = 'list' | 'get' | 'put' | 'clear';
@@ -37,17 +38,19 @@ export interface SessionsHandlerOptions<R> {
    */
   bodyTimeout?: number;
   /**
-   * Decides whether a request may do `action` (on session `id`, absent for `list`). Runs
-   * after the route, method and identifier are checked, and before the body is read or any
-   * store is called. Only `true` allows; anything else answers 403. A thrown
+   * Decides whether a request may do `action` (on session `id`, `undefined` for `list`). Runs
+   * after the route, method, identifier and query are checked, and before the body is read
+   * or any store is called. Only `true` allows; anything else answers 403. A thrown
    * {@link SessionError} answers with its status; any other throw answers 500.
    *
    * `request` is the host's own request object: the `IncomingMessage` passed to the Node
    * handler (an Express `Request` in Express, `request.raw` in Fastify), or the fetch
-   * `Request`.
+   * `Request`. `query` holds the query values the action will run with, parsed and frozen
+   * (`{ prefix, cursor, limit, fields }` for `list`, `{}` otherwise): check these rather than
+   * reading the URL yourself, so that what you allow is what runs.
    * @defaultValue none: every request is allowed
    */
-  authorize?(request: R, action: SessionAction, id?: string): boolean | Promise<boolean>;
+  authorize?(request: R, action: SessionAction, id: string | undefined, query: SessionsQuery): boolean | Promise<boolean>;
   /**
    * Called with every error that answers 5xx (a store that failed, a bug, a throwing
    * `authorize`), for logging. The client only ever sees a generic problem body.

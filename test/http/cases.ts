@@ -268,6 +268,18 @@ export function describeHttpHost(name: string, start: () => Promise<RunningHost>
       }
     });
 
+    it('list refuses a repeated limit, cursor, prefix, fields, after, before or order with 400', async () => {
+      for (const name of ['limit', 'cursor', 'prefix', 'fields', 'after', 'before', 'order']) {
+        for (const q of [`${name}=1&${name}=1`, `${name}=&${name}=2`, `a=1&${name}=x&b=2&${name}=y`]) {
+          const r = await send(b, 'GET', `/sessions?${q}`);
+          expectProblem(r, 400, 'invalid_argument');
+          expect(r.body.detail).toContain(name);
+        }
+      }
+      expect((await send(b, 'HEAD', '/sessions?prefix=a&prefix=b')).status).toBe(400);
+      expect((await send(b, 'GET', '/sessions?other=1&other=2&limit=1')).status).toBe(200);
+    });
+
     it('other methods answer 405 with Allow', async () => {
       for (const method of ['POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS']) {
         const r = await send(b, method, '/sessions');
