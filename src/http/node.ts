@@ -30,6 +30,20 @@ interface HostRequest extends IncomingMessage {
 }
 
 const EMPTY = new Uint8Array(0);
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/**
+ * The request target in origin form (`/path?query`). An absolute-form target
+ * (`http://host/sessions/x`, RFC 9112 §3.2.2, which Node passes through as it came) loses
+ * its scheme and authority.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47) return target;
+  const authority = ABSOLUTE_FORM.exec(target);
+  if (authority === null) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.charCodeAt(0) === 47 ? rest : `/${rest}`;
+}
 
 function readBody(req: IncomingMessage, limit: number, timeout: number): Promise<Uint8Array> {
   // Someone else consumed the stream without leaving a parsed body: there is nothing to read.
@@ -148,9 +162,9 @@ export function createSessionsHandler(
 ): NodeSessionsHandler {
   const core = new SessionsCore<IncomingMessage>(manager, options, nodeHost);
   return function sessionsHandler(req, res, next) {
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     const original = (req as HostRequest).originalUrl;
-    const target = typeof original === 'string' ? original : url;
+    const target = typeof original === 'string' ? originForm(original) : url;
     let q = target.indexOf('?');
     const publicPath = q < 0 ? target : target.slice(0, q);
     let query = q < 0 ? '' : target.slice(q + 1);

@@ -146,6 +146,65 @@ export function rawExchange(base: string, head: string, chunks: Iterable<Buffer 
   });
 }
 
+/** The first answer on a raw connection. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** Whether the server closed the connection after answering. */
+  closed: boolean;
+}
+
+/**
+ * Writes `chunks` to a fresh connection (`gap` ms apart) and resolves with the first answer
+ * once it is complete and the server has closed the connection, or 200 ms after a complete
+ * answer on a connection left open.
+ */
+export function rawRequest(base: string, chunks: Array<string | Buffer>, gap = 0): Promise<RawAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let received = Buffer.alloc(0);
+    let timer: NodeJS.Timeout | undefined;
+    const parse = (closed: boolean): RawAnswer | undefined => {
+      const text = received.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return undefined;
+      const lines = text.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const body = received.subarray(end + 4).toString('utf8');
+      if (Buffer.byteLength(body) < Number(headers['content-length'] ?? 0)) return undefined;
+      return { status: Number(lines[0]!.split(' ')[1]), headers, text: body, closed };
+    };
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      if (parse(false) !== undefined && timer === undefined) {
+        timer = setTimeout(() => {
+          socket.destroy();
+          resolve(parse(false)!);
+        }, 200);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const answer = parse(true);
+      if (answer === undefined) reject(new Error(`closed without a whole answer: ${JSON.stringify(received.toString('latin1'))}`));
+      else resolve(answer);
+    });
+    let i = 0;
+    const pump = (): void => {
+      if (socket.destroyed || i >= chunks.length) return;
+      socket.write(chunks[i++]!, () => setTimeout(pump, gap));
+    };
+    pump();
+  });
+}
+
 // --- docs/openapi.json ---------------------------------------------------------------------
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -224,6 +283,11 @@ export function checkAgainstOpenApi(method: string, path: string, reply: Reply, 
   expect(content, `${what}: content type ${media} is not documented`).toBeDefined();
   const ref: string = content.schema.$ref;
   validate(ref.replace(/^#/, '#'), reply.body, what);
+}
+
+/** Checks a problem body against docs/openapi.json's `Problem` schema. */
+export function checkProblem(body: unknown, what: string): void {
+  validate('#/components/schemas/Problem', body, what);
 }
 
 /** Every `METHOD template status` docs/openapi.json declares. */
