@@ -22,7 +22,6 @@ import {
   type SessionsQuery,
 } from './parse.js';
 import { HttpError, PROBLEM_TYPE, bodyTooLarge, problemOf } from './problem.js';
-
 import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionAction, type SessionsHandlerOptions } from './types.js';
 
 const MIB = 1024 * 1024;
