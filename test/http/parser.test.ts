@@ -61,6 +61,25 @@ describe('requests Node’s parser refuses, with answerClientError', () => {
     expect(after.status).toBe(200);
   });
 
+  it('when an answer has already begun on the connection, only closes it', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('started');
+      req.resume();
+    });
+    server.on('clientError', answerClientError);
+    const early = await listen(server);
+    try {
+      const answer = await rawRequest(early.url, [`${CHUNKED}8\r\n{"data":`, '\r\nzz\r\n'], 50);
+      expect(answer.status).toBe(200);
+      expect(answer.closed).toBe(true);
+      expect(answer.text).not.toContain('problem');
+      expect(answer.text).not.toContain('HTTP/1.1 400');
+    } finally {
+      await early.close();
+    }
+  });
+
   it('headers trickling in past headersTimeout are 408', async () => {
     const slow = await serve({ headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 });
     try {
