@@ -7,7 +7,8 @@
  *   SESSION_STORE  memory (default) | lru | redis://[user:pass@]host:port[/db] | rediss://…
  *
  * Builds dist/ first when it is missing or older than the sources. Logs one line with the
- * URL. SIGTERM or SIGINT stops accepting connections, lets requests in flight finish (5 s at
+ * URL. A request must bring its headers within BODY_TIMEOUT and its body within as long
+ * again; requests Node's parser refuses get a problem body (answerClientError). SIGTERM or SIGINT stops accepting connections, lets requests in flight finish (5 s at
  * most), closes the store and exits 0; a second signal exits 1 at once.
  */
 import { spawnSync } from 'node:child_process';
@@ -84,10 +85,23 @@ function port(value) {
 
 ensureBuilt();
 const { SessionManager } = await import('agent-sessions');
-const { createSessionsHandler } = await import('agent-sessions/http');
+const { answerClientError, createSessionsHandler } = await import('agent-sessions/http');
 const { store, label } = await openStore(process.env.SESSION_STORE);
 const manager = new SessionManager({ store });
-const server = createServer(createSessionsHandler(manager));
+/** The handler's bodyTimeout (its default), which Node's own request deadlines follow. */
+const BODY_TIMEOUT = 10_000;
+const server = createServer(
+  {
+    // Headers get as long as a body does; the whole request, headers then body.
+    headersTimeout: BODY_TIMEOUT,
+    requestTimeout: 2 * BODY_TIMEOUT,
+    // Node checks those deadlines at this interval (30 s by default, which let a trickle of
+    // headers hold a connection for up to 90 s).
+    connectionsCheckingInterval: 1_000,
+  },
+  createSessionsHandler(manager, { bodyTimeout: BODY_TIMEOUT }),
+);
+server.on('clientError', answerClientError);
 const host = process.env.HOST || '127.0.0.1';
 
 server.on('error', (err) => fail(`cannot listen on ${host}:${process.env.PORT ?? 3000}: ${err.message}`));

@@ -6,15 +6,9 @@
  */
 import { SessionError } from '../errors.js';
 import type { SessionManager } from '../manager.js';
-import {
-  NOT_PARSED,
-  SessionsCore,
-  bodyAborted,
-  bodyTimedOut,
-  bodyTooLarge,
-  type HostAdapter,
-  type SessionsHandlerOptions,
-} from './core.js';
+import { SessionsCore } from './core.js';
+import { bodyAborted, bodyTimedOut, bodyTooLarge } from './problem.js';
+import { NOT_PARSED, type HostAdapter, type SessionsHandlerOptions } from './types.js';
 
 /** Options of {@link createFetchHandler}; `authorize` receives the `Request`. */
 export type FetchHandlerOptions = SessionsHandlerOptions<Request>;

@@ -8,5 +8,8 @@
 export { createSessionsHandler } from './node.js';
 export type { NodeHandlerOptions, NodeSessionsHandler } from './node.js';
 export { createFetchHandler } from './fetch.js';
+export { answerClientError } from './client-error.js';
+export type { ClientError } from './client-error.js';
 export type { FetchHandlerOptions, FetchSessionsHandler } from './fetch.js';
-export type { SessionAction, SessionsHandlerOptions } from './core.js';
+export type { SessionAction, SessionsHandlerOptions } from './types.js';
+export type { SessionsQuery } from './parse.js';

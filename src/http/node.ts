@@ -6,16 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionManager } from '../manager.js';
-import {
-  NOT_PARSED,
-  SessionsCore,
-  bodyAborted,
-  bodyTimedOut,
-  bodyTooLarge,
-  type CoreResponse,
-  type HostAdapter,
-  type SessionsHandlerOptions,
-} from './core.js';
+import { SessionsCore } from './core.js';
+import { PROBLEM_TYPE, bodyAborted, bodyTimedOut, bodyTooLarge, problemOf } from './problem.js';
+import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionsHandlerOptions } from './types.js';
 
 /** Options of {@link createSessionsHandler}; `authorize` receives the `IncomingMessage`. */
 export type NodeHandlerOptions = SessionsHandlerOptions<IncomingMessage>;
@@ -37,6 +30,20 @@ interface HostRequest extends IncomingMessage {
 }
 
 const EMPTY = new Uint8Array(0);
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/**
+ * The request target in origin form (`/path?query`). An absolute-form target
+ * (`http://host/sessions/x`, RFC 9112 §3.2.2, which Node passes through as it came) loses
+ * its scheme and authority.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47) return target;
+  const authority = ABSOLUTE_FORM.exec(target);
+  if (authority === null) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.charCodeAt(0) === 47 ? rest : `/${rest}`;
+}
 
 function readBody(req: IncomingMessage, limit: number, timeout: number): Promise<Uint8Array> {
   // Someone else consumed the stream without leaving a parsed body: there is nothing to read.
@@ -105,13 +112,6 @@ function send(req: IncomingMessage, res: ServerResponse, response: CoreResponse)
   res.end(body);
 }
 
-const FAILED: CoreResponse = {
-  status: 500,
-  headers: { 'content-type': 'application/problem+json' },
-  body: '{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the server could not answer this request","code":"internal"}',
-  close: false,
-};
-
 async function serve(
   core: SessionsCore<IncomingMessage>,
   req: IncomingMessage,
@@ -123,8 +123,9 @@ async function serve(
   let response: CoreResponse;
   try {
     response = await core.handle(req, req.method ?? 'GET', tail, query, publicPath);
-  } catch {
-    response = { ...FAILED, headers: { ...FAILED.headers } };
+  } catch (err) {
+    const { status, body } = problemOf(err);
+    response = { status, headers: { 'content-type': PROBLEM_TYPE }, body, close: false };
   }
   send(req, res, response);
 }
@@ -161,9 +162,9 @@ export function createSessionsHandler(
 ): NodeSessionsHandler {
   const core = new SessionsCore<IncomingMessage>(manager, options, nodeHost);
   return function sessionsHandler(req, res, next) {
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     const original = (req as HostRequest).originalUrl;
-    const target = typeof original === 'string' ? original : url;
+    const target = typeof original === 'string' ? originForm(original) : url;
     let q = target.indexOf('?');
     const publicPath = q < 0 ? target : target.slice(0, q);
     let query = q < 0 ? '' : target.slice(q + 1);

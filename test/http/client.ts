@@ -50,7 +50,7 @@ export function send(base: string, method: string, path: string, options: SendOp
           }
           const reply: Reply = { status: res.statusCode ?? 0, headers: res.headers, text, body };
           try {
-            if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply);
+            if (!options.hostAnswer) checkAgainstOpenApi(method, path, reply, base);
           } catch (err) {
             reject(err);
             return;
@@ -114,7 +114,7 @@ export function rawExchange(base: string, head: string, chunks: Iterable<Buffer 
         try {
           parsed = JSON.parse(textBody);
         } catch {}
-        checkAgainstOpenApi(method!, path!, { status, headers, text: textBody, body: parsed });
+        checkAgainstOpenApi(method!, path!, { status, headers, text: textBody, body: parsed }, base);
       } catch (err) {
         reject(err);
         return;
@@ -146,6 +146,65 @@ export function rawExchange(base: string, head: string, chunks: Iterable<Buffer 
   });
 }
 
+/** The first answer on a raw connection. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** Whether the server closed the connection after answering. */
+  closed: boolean;
+}
+
+/**
+ * Writes `chunks` to a fresh connection (`gap` ms apart) and resolves with the first answer
+ * once it is complete and the server has closed the connection, or 200 ms after a complete
+ * answer on a connection left open.
+ */
+export function rawRequest(base: string, chunks: Array<string | Buffer>, gap = 0): Promise<RawAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let received = Buffer.alloc(0);
+    let timer: NodeJS.Timeout | undefined;
+    const parse = (closed: boolean): RawAnswer | undefined => {
+      const text = received.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return undefined;
+      const lines = text.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const body = received.subarray(end + 4).toString('utf8');
+      if (Buffer.byteLength(body) < Number(headers['content-length'] ?? 0)) return undefined;
+      return { status: Number(lines[0]!.split(' ')[1]), headers, text: body, closed };
+    };
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      if (parse(false) !== undefined && timer === undefined) {
+        timer = setTimeout(() => {
+          socket.destroy();
+          resolve(parse(false)!);
+        }, 200);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const answer = parse(true);
+      if (answer === undefined) reject(new Error(`closed without a whole answer: ${JSON.stringify(received.toString('latin1'))}`));
+      else resolve(answer);
+    });
+    let i = 0;
+    const pump = (): void => {
+      if (socket.destroyed || i >= chunks.length) return;
+      socket.write(chunks[i++]!, () => setTimeout(pump, gap));
+    };
+    pump();
+  });
+}
+
 // --- docs/openapi.json ---------------------------------------------------------------------
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -154,8 +213,21 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(openapi, 'openapi.json');
 
-/** `METHOD template status` of every answer checked in this file. */
-export const covered = new Set<string>();
+/** `METHOD template status` of every answer checked, per host (its base URL). */
+const covered = new Map<string, Set<string>>();
+
+/**
+ * The answers checked so far from the host at `base`. A host starting on a base URL that an
+ * earlier host of the file used starts with none: call this with `reset` when it starts.
+ */
+export function coverageOf(base: string, reset = false): Set<string> {
+  let answers = covered.get(base);
+  if (answers === undefined || reset) {
+    answers = new Set();
+    covered.set(base, answers);
+  }
+  return answers;
+}
 
 /** The OpenAPI path template a request path falls in, or `null` outside the routes. */
 export function templateOf(path: string): string | null {
@@ -180,8 +252,11 @@ function validate(ref: string, value: unknown, what: string): void {
   }
 }
 
-/** Checks one answer of the sessions routes against docs/openapi.json. */
-export function checkAgainstOpenApi(method: string, path: string, reply: Reply): void {
+/**
+ * Checks one answer of the sessions routes against docs/openapi.json, and counts it for the
+ * host at `base` when given.
+ */
+export function checkAgainstOpenApi(method: string, path: string, reply: Reply, base?: string): void {
   const template = templateOf(path);
   const what = `${method} ${path} → ${reply.status}`;
   const operation = template === null ? undefined : openapi.paths[template]?.[method.toLowerCase()];
@@ -191,7 +266,7 @@ export function checkAgainstOpenApi(method: string, path: string, reply: Reply):
   }
   if (response === undefined && reply.status === 404) response = openapi.components.responses.NotFound;
   expect(response, `${what} is not in docs/openapi.json`).toBeDefined();
-  covered.add(`${method} ${template} ${reply.status}`);
+  if (base !== undefined) coverageOf(base).add(`${method} ${template} ${reply.status}`);
   response = deref(response);
   for (const [name, header] of Object.entries<any>(response.headers ?? {})) {
     const value = reply.headers[name.toLowerCase()];
@@ -208,6 +283,11 @@ export function checkAgainstOpenApi(method: string, path: string, reply: Reply):
   expect(content, `${what}: content type ${media} is not documented`).toBeDefined();
   const ref: string = content.schema.$ref;
   validate(ref.replace(/^#/, '#'), reply.body, what);
+}
+
+/** Checks a problem body against docs/openapi.json's `Problem` schema. */
+export function checkProblem(body: unknown, what: string): void {
+  validate('#/components/schemas/Problem', body, what);
 }
 
 /** Every `METHOD template status` docs/openapi.json declares. */

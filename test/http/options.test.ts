@@ -50,6 +50,27 @@ describe('HTTP handler options', () => {
     expect(calls).toEqual([['put', 'yes'], ['get', 'no'], ['list', undefined], ['clear', 'yes']]);
   });
 
+  it('authorize gets the parsed query the list will run with, frozen, and {} for other actions', async () => {
+    const seen: unknown[] = [];
+    const handler = createFetchHandler(new SessionManager(), {
+      authorize: (_request, action, _id, query) => {
+        seen.push([action, query, Object.isFrozen(query)]);
+        return action !== 'list' || query.prefix?.startsWith('bob:') === true;
+      },
+    });
+    expect((await handler(new Request('http://h/sessions?prefix=bob%3A&limit=7&fields=meta&cursor=&x=1'))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions?prefix=alice:'))).status).toBe(403);
+    expect((await handler(new Request('http://h/sessions'))).status).toBe(403);
+    expect((await handler(new Request('http://h/sessions?prefix=bob:&prefix=alice:'))).status).toBe(400);
+    expect((await handler(new Request('http://h/sessions/bob:1?prefix=x'))).status).toBe(404);
+    expect(seen).toEqual([
+      ['list', { prefix: 'bob:', limit: 7, fields: 'meta' }, true],
+      ['list', { prefix: 'alice:' }, true],
+      ['list', {}, true],
+      ['get', {}, true],
+    ]);
+  });
+
   it('a SessionError thrown by authorize answers its status; any other throw 500, reported to onError', async () => {
     const reported: unknown[] = [];
     const handler = createFetchHandler(new SessionManager(), {

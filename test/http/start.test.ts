@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { json, send } from './client.js';
+import { json, rawRequest, send } from './client.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -60,6 +60,24 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(s.stdout().trim().split('\n')).toEqual([`agent-sessions: serving ${s.url}/sessions over the memory store`]);
     await useIt(s.url);
     expect(await stop(s.child, 'SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it('answers a request Node refuses with a problem, and cuts a trickle of headers with a 408 problem', async () => {
+    const s = await start({ SESSION_STORE: '' });
+    try {
+      const bad = await rawRequest(s.url, ['GET /sessions/a b HTTP/1.1\r\nHost: x\r\n\r\n']);
+      expect(bad.status).toBe(400);
+      expect(bad.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(bad.text)).toMatchObject({ status: 400, code: 'malformed_request' });
+      // One header line a second, for as long as it takes: the server's 10 s headersTimeout ends it.
+      const lines = ['GET /sessions HTTP/1.1\r\n', ...Array.from({ length: 60 }, (_, i) => `X-${i}: y\r\n`)];
+      const slow = await rawRequest(s.url, lines, 1_000);
+      expect(slow.status).toBe(408);
+      expect(JSON.parse(slow.text)).toMatchObject({ status: 408, code: 'request_timeout' });
+      expect(slow.closed).toBe(true);
+    } finally {
+      expect(await stop(s.child, 'SIGTERM')).toBe(0);
+    }
   }, 60_000);
 
   it('SESSION_STORE=lru serves over LruStore and exits 0 on SIGINT', async () => {

@@ -1,0 +1,107 @@
+/**
+ * Extreme numbers in every numeric HTTP field — `ttl` in a PUT body, the `limit` query, the
+ * versions of `If-Match`/`If-None-Match` — against a real node:http server: never a 5xx,
+ * always a 2xx/304 or a 4xx problem, and afterwards the list and the session still answer.
+ */
+import { createServer } from 'node:http';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SessionManager } from '../../src/index.js';
+import { createSessionsHandler } from '../../src/http/index.js';
+import { expectNoInternals, listen, type RunningHost } from './cases.js';
+import { send, type Reply } from './client.js';
+
+/** Numbers as a client may write them: extremes, exponent forms, fractions, huge integers. */
+const NUMBER_TEXTS = [
+  '1e308', '-1e308', '1.7976931348623157e308', '1e400', '-1e400', '5e-324', '1e-400', '0', '-0', '0.0', '-0.0',
+  '1', '-1', '0.5', '1.5', '1.0', '1e3', '1E3', '1e+3', '1e-3', '00', '01', '0x10', '1_000', ' 1', '+1',
+  '8.64e15', '8640000000000000', '8640000000000001', '9007199254740991', '9007199254740993', '1e21',
+  '123456789012345678901234567890', 'NaN', 'Infinity', '-Infinity', 'null', 'true', '""', '"1"', '[]', '{}',
+];
+const numberText = fc.oneof(
+  fc.constantFrom(...NUMBER_TEXTS),
+  fc.double().map((n) => (Object.is(n, -0) ? '-0' : String(n))),
+  fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
+  fc.tuple(fc.integer({ min: -9, max: 9 }), fc.integer({ min: -400, max: 400 })).map(([m, e]) => `${m}e${e}`),
+  fc.tuple(fc.integer({ min: -9999, max: 9999 }), fc.nat(99999)).map(([a, b]) => `${a}.${b}`),
+);
+
+let host: RunningHost;
+const errors: unknown[] = [];
+let counter = 0;
+
+// A fresh manager and server per case, so that what one case stores cannot fail another.
+beforeEach(async () => {
+  errors.length = 0;
+  const manager = new SessionManager();
+  host = await listen(createServer(createSessionsHandler(manager, { onError: (e) => void errors.push(e) })));
+});
+afterEach(() => host.close());
+
+/** A 2xx or 304, or a 4xx problem: never a 5xx, never internals. */
+function expectAnswered(r: Reply, what: string): void {
+  expect(r.status, `${what} → ${r.status} ${r.text}`).toBeLessThan(500);
+  expectNoInternals(r.text);
+  if (r.status >= 400) {
+    expect(r.headers['content-type'], what).toBe('application/problem+json');
+    if (r.text !== '') expect(r.body.status, what).toBe(r.status);
+  }
+}
+
+/** The list and the session still answer after whatever was stored. */
+async function expectStillReadable(id: string): Promise<void> {
+  const list = await send(host.url, 'GET', '/sessions');
+  expect(list.status, list.text).toBe(200);
+  const got = await send(host.url, 'GET', `/sessions/${id}`);
+  expect([200, 404], got.text).toContain(got.status);
+}
+
+const nextId = () => `num-${++counter}`;
+
+describe('extreme numbers in every numeric HTTP field', () => {
+  it('ttl in a PUT body: never a 5xx, and the list and the session still answer', async () => {
+    await fc.assert(
+      fc.asyncProperty(numberText, fc.boolean(), async (text, quoted) => {
+        const id = nextId();
+        const body = `{"data":1,"ttl":${quoted ? JSON.stringify(text) : text}}`;
+        const r = await send(host.url, 'PUT', `/sessions/${id}`, { headers: { 'content-type': 'application/json' }, body });
+        expectAnswered(r, `PUT ttl ${body}`);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300, examples: [['1e308', false], ['8.64e15', false], ['-0', false]] },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('limit in the list query: never a 5xx', async () => {
+    await send(host.url, 'PUT', '/sessions/num-limit', { headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+    await fc.assert(
+      fc.asyncProperty(numberText, async (text) => {
+        const r = await send(host.url, 'GET', `/sessions?limit=${encodeURIComponent(text)}`);
+        expectAnswered(r, `GET limit=${text}`);
+        await expectStillReadable('num-limit');
+      }),
+      { numRuns: 300 },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('versions in If-Match / If-None-Match on GET, PUT and DELETE: never a 5xx', async () => {
+    const methods = fc.constantFrom('GET', 'HEAD', 'PUT', 'DELETE');
+    const header = fc.constantFrom('if-match', 'if-none-match');
+    const tag = fc.tuple(numberText, fc.constantFrom('"', 'W/"', '')).map(([n, open]) => `${open}${n}${open === '' ? '' : '"'}`);
+    await fc.assert(
+      fc.asyncProperty(methods, header, tag, fc.boolean(), async (method, name, value, exists) => {
+        const id = nextId();
+        if (exists) await send(host.url, 'PUT', `/sessions/${id}`, { headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+        const headers: Record<string, string> = { [name]: value };
+        const options = method === 'PUT' ? { headers: { ...headers, 'content-type': 'application/json' }, body: '{"data":2}' } : { headers };
+        const r = await send(host.url, method, `/sessions/${id}`, options);
+        expectAnswered(r, `${method} ${name}: ${value}`);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300 },
+    );
+    expect(errors).toEqual([]);
+  });
+});
