@@ -12,8 +12,10 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
-import { GET_TEXT, PUT_TEXT, type ListOptions, type SessionManager } from '../manager.js';
-import { assertIdentifier, quote } from '../json.js';
+import { assertIdentifier } from '../identifier.js';
+import type { ListOptions, SessionManager } from '../manager.js';
+import { clearSessionText, getSessionText, putSessionText } from '../session-text.js';
+import { quote } from '../json.js';
 
 /** What a request asks to do; `authorize` receives it. HEAD counts as the matching GET. */
 export type SessionAction = 'list' | 'get' | 'put' | 'clear';
@@ -367,7 +369,7 @@ export class SessionsCore<R> {
         case 'HEAD': {
           const id = decodeId(tail);
           if (this.#authorize !== undefined) await this.#allow(request, 'get', id);
-          const session = await this.#manager[GET_TEXT](id);
+          const session = await getSessionText(this.#manager, id);
           if (session === undefined) throw missing(id);
           const etag = `"${session.version}"`;
           const inm = this.#host.header(request, 'if-none-match');
@@ -408,7 +410,7 @@ export class SessionsCore<R> {
           }
           const { data, ttl } = putBody(body, id);
           const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, true);
-          const session = await this.#manager[PUT_TEXT](id, data, { ttl: ttl as number | undefined, ifVersion });
+          const session = await putSessionText(this.#manager, id, data, { ttl: ttl as number | undefined, ifVersion });
           const cut = publicPath.length - tail.length;
           return ok(
             200,
@@ -425,9 +427,9 @@ export class SessionsCore<R> {
           if (this.#authorize !== undefined) await this.#allow(request, 'clear', id);
           const { ifMatch, ifNoneMatch } = this.#conditions(request);
           const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, false);
-          const session = await this.#manager.clear(id, { ifVersion });
+          const session = await clearSessionText(this.#manager, id, { ifVersion });
           if (session === undefined) throw missing(id);
-          return ok(200, { 'content-type': JSON_TYPE }, JSON.stringify({ session }));
+          return ok(200, { 'content-type': JSON_TYPE }, `{"session":${session.json}}`);
         }
         default:
           return this.#methodNotAllowed(method, ITEM_ALLOW);
