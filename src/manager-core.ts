@@ -13,7 +13,14 @@ import { assertIdentifier } from './identifier.js';
 import { MAX_DATE } from './iso-time.js';
 import { quote, toJson } from './json.js';
 import type { ClearOptions, PutOptions, SessionManagerOptions } from './manager.js';
-import type { EpochMilliseconds, Milliseconds, SessionRecord, SessionStore, StoreWriteResult } from './types.js';
+import type {
+  EpochMilliseconds,
+  Milliseconds,
+  SessionRecord,
+  SessionStore,
+  StoreDeleteInput,
+  StoreWriteResult,
+} from './types.js';
 
 const MIB = 1024 * 1024;
 
@@ -97,13 +104,17 @@ export class ManagerCore<T> {
     return { record: written(id, result, ifVersion), value, json };
   }
 
-  /** Removes session `id`; the removed record, or `undefined` if there was none. */
-  async remove(id: string, options: ClearOptions): Promise<SessionRecord | undefined> {
+  /** What to ask the store to delete for `clear(id, options)`, after every check. */
+  deleteInput(id: string, options: ClearOptions): StoreDeleteInput {
     assertIdentifier(id);
     const ifVersion = whole('ifVersion', options.ifVersion, 0, Number.MAX_SAFE_INTEGER, argumentError);
-    const result = await this.store.delete({ id, now: this.now(), ifVersion });
-    if (!result.ok && result.currentVersion === 0 && ifVersion === undefined) return undefined;
-    return written(id, result, ifVersion);
+    return { id, now: this.now(), ifVersion };
+  }
+
+  /** The record the store's delete removed, `undefined` if there was none, or the conflict thrown. */
+  removed(input: StoreDeleteInput, result: StoreWriteResult): SessionRecord | undefined {
+    if (!result.ok && result.currentVersion === 0 && input.ifVersion === undefined) return undefined;
+    return written(input.id, result, input.ifVersion);
   }
 
   async #validate(schema: StandardSchemaV1<unknown, T>, data: T): Promise<T> {

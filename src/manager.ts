@@ -212,7 +212,8 @@ export class SessionManager<T = unknown> {
    * @throws {@link VersionConflictError} when `ifVersion` is given and does not match
    */
   async clear(id: string, options: ClearOptions = {}): Promise<Session<T> | undefined> {
-    const record = await this.#core.remove(id, options);
+    const input = this.#core.deleteInput(id, options);
+    const record = this.#core.removed(input, await this.store.delete(input));
     return record && toRemovedSession<T>(record);
   }
 

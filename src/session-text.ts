@@ -45,6 +45,8 @@ export async function clearSessionText(
   id: string,
   options: ClearOptions = {},
 ): Promise<SessionText | undefined> {
-  const record = await coreOf(manager).remove(id, options);
+  const core = coreOf(manager);
+  const input = core.deleteInput(id, options);
+  const record = core.removed(input, await core.store.delete(input));
   return record && { version: record.version, json: toSessionJson(record, record.data ?? 'null') };
 }

@@ -49,38 +49,51 @@ export function toSessionJson(r: SessionRecord, dataJson: string): string {
   )}","updatedAt":"${timeText(r.updatedAt)}","expiresAt":${expiresAt === null ? 'null' : `"${expiresAt}"`}}`;
 }
 
-/** The stored `data` JSON of each session {@link toRemovedSession} made, until it is read. */
-const pending = new WeakMap<object, string>();
-
 /**
- * `data` of a removed session: parsed from the stored JSON the first time it is read, then a
- * plain data property (assigning to it first works too). Shared by every removed session.
+ * The session `clear` returns. Its `data` is an own, enumerable property that parses the
+ * removed JSON the first time it is read and then becomes a plain data property (assigning
+ * to it first works too), so it spreads, serializes and clones like any session, and a caller
+ * that ignores it pays no `JSON.parse`. A class with one shared accessor, so that a `clear`
+ * costs one allocation.
  */
-const LAZY_DATA: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: object) {
-    const value: unknown = JSON.parse(pending.get(this) ?? 'null');
-    settle(this, value);
-    return value;
-  },
-  set(this: object, value: unknown) {
-    settle(this, value);
-  },
-};
+class RemovedSession<T> {
+  readonly #json: string;
+  static readonly #data: PropertyDescriptor = {
+    enumerable: true,
+    configurable: true,
+    get(this: RemovedSession<unknown>) {
+      const value: unknown = JSON.parse(this.#json);
+      RemovedSession.#settle(this, value);
+      return value;
+    },
+    set(this: RemovedSession<unknown>, value: unknown) {
+      RemovedSession.#settle(this, value);
+    },
+  };
 
-function settle(target: object, value: unknown): void {
-  pending.delete(target);
-  Object.defineProperty(target, 'data', { value, writable: true, enumerable: true, configurable: true });
+  static #settle(target: object, value: unknown): void {
+    Object.defineProperty(target, 'data', { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  declare data: T;
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+
+  constructor(r: SessionRecord) {
+    this.id = r.id;
+    this.version = r.version;
+    this.createdAt = timeText(r.createdAt);
+    this.updatedAt = timeText(r.updatedAt);
+    this.expiresAt = expiryText(r);
+    this.#json = r.data ?? 'null';
+    Object.defineProperty(this, 'data', RemovedSession.#data);
+  }
 }
 
-/**
- * The session `clear` returns: a plain object whose `data` is parsed on first read, so that a
- * caller that ignores the removed session pays no `JSON.parse`. It spreads, serializes and
- * clones like any session.
- */
+/** The session `clear` returns, its `data` parsed on first read (see {@link RemovedSession}). */
 export function toRemovedSession<T>(r: SessionRecord): Session<T> {
-  const session = toSession<T>(r, undefined as T);
-  pending.set(session, r.data ?? 'null');
-  return Object.defineProperty(session, 'data', LAZY_DATA);
+  return new RemovedSession<T>(r);
 }
