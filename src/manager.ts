@@ -7,7 +7,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { MemoryStore } from '../adapters/memory/store.js';
-import { argumentError, whole } from './checks.js';
+import { argumentError, duration, whole } from './checks.js';
 import { InvalidArgumentError, VersionConflictError } from './errors.js';
 import { assertIdentifier, isIdentifierPrefix } from './identifier.js';
 import { quote } from './json.js';
@@ -33,7 +33,8 @@ export interface SessionManagerOptions<T = unknown> {
    */
   maxLifetime?: Milliseconds;
   /**
-   * Largest session allowed: UTF-8 bytes of `data` as JSON plus the identifier.
+   * Largest session allowed, a whole number of bytes: UTF-8 bytes of `data` as JSON plus the
+   * identifier.
    * Larger ones are refused with {@link PayloadTooLargeError}.
    * @defaultValue 1048576 (1 MiB)
    */
@@ -232,6 +233,7 @@ export class SessionManager<T = unknown> {
     options: UpdateOptions = {},
   ): Promise<Session<T>> {
     const retries = whole('retries', options.retries, 0, Number.MAX_SAFE_INTEGER, argumentError);
+    duration('ttl', options.ttl, argumentError); // refused before fn runs; put checks the deadline
     assertIdentifier(id);
     const previous = this.#updates.get(id);
     const run = () => this.#update(id, fn, options.ttl, retries);

@@ -286,6 +286,15 @@ describe('update under contention', () => {
     expect((await a.get('shared'))?.data).toBe(600);
   });
 
+  it('refuses a malformed ttl or retries before fn runs', async () => {
+    const sessions = new SessionManager<number>();
+    let calls = 0;
+    for (const options of [{ ttl: -1 }, { ttl: NaN }, { retries: -1 }, { retries: 0.5 }]) {
+      await expect(sessions.update('r', () => ++calls, options)).rejects.toThrow(InvalidArgumentError);
+    }
+    expect(calls).toBe(0);
+  });
+
   it('an explicit retries bound still gives up under contention: retries 0 fails on the first conflict', async () => {
     const store = new MemoryStore();
     const [a, b] = [new SessionManager<number>({ store }), new SessionManager<number>({ store })];
