@@ -8,9 +8,17 @@ import { ValidationError } from './errors.js';
 /** How deep `data` may nest; deeper values are refused rather than overflow the stack. */
 export const MAX_DEPTH = 512;
 
-/** Shows a caller's value in a message, briefly and without control characters. */
+/**
+ * Shows a caller's value in a message, briefly and without control characters. Never throws,
+ * even for an object whose `toString` is not a function (`{"toString": 1}` in a JSON body).
+ */
 export function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(value);
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : String(value);
+  } catch {
+    text = Array.isArray(value) ? '[an array]' : `[${typeof value}]`;
+  }
   const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return JSON.stringify(short);
 }

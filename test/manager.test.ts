@@ -286,6 +286,14 @@ describe('update under contention', () => {
     expect((await a.get('shared'))?.data).toBe(600);
   });
 
+  it('names a hostile value in the message without throwing anything but the typed error', async () => {
+    const sessions = new SessionManager();
+    const hostile = JSON.parse('{"toString":1}') as number;
+    await expect(sessions.put('h', 1, { ttl: hostile })).rejects.toThrow(/^ttl must be .*; got "\[object\]"$/);
+    await expect(sessions.list({ limit: hostile })).rejects.toThrow(InvalidArgumentError);
+    await expect(sessions.put('h', 1, { ifVersion: hostile })).rejects.toThrow(InvalidArgumentError);
+  });
+
   it('refuses a malformed ttl or retries before fn runs', async () => {
     const sessions = new SessionManager<number>();
     let calls = 0;
