@@ -4,14 +4,26 @@
  * @module
  */
 import { LRUCache } from 'lru-cache';
+import { optionError, whole } from '../src/checks.js';
 import { PayloadTooLargeError } from '../src/errors.js';
-import type { SessionRecord, StorePutInput, StoreWriteResult } from '../src/types.js';
-import { MemoryStore, type MemoryStoreOptions, type RecordMap } from './memory.js';
+import type {
+  EpochMilliseconds,
+  SessionRecord,
+  SessionStore,
+  StoreDeleteInput,
+  StoreListQuery,
+  StorePutInput,
+  StoreTouchInput,
+  StoreWriteResult,
+} from '../src/types.js';
+import { RecordStore, type RecordMap } from './memory/record-store.js';
+import type { MemoryStoreOptions } from './memory/store.js';
 
 /** Options of {@link LruStore}. */
 export interface LruStoreOptions extends MemoryStoreOptions {
   /**
-   * Most sessions kept; the least recently used one is evicted to make room.
+   * Most sessions kept, at most 16777216 (2²⁴: lru-cache sets aside room for `max` entries up
+   * front); the least recently used one is evicted to make room.
    * @defaultValue 10000
    */
   max?: number;
@@ -24,20 +36,38 @@ export interface LruStoreOptions extends MemoryStoreOptions {
   maxBytes?: number;
 }
 
+/** The largest `max`: lru-cache allocates arrays of `max` slots when it is built. */
+const MAX_ENTRIES = 2 ** 24;
+
 function bytes(record: SessionRecord): number {
   return Buffer.byteLength(record.data ?? '') + record.id.length;
 }
 
-function whole(name: string, value: unknown): void {
-  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-    throw new TypeError(`${name} must be a positive whole number; got ${String(value)}`);
-  }
+/** An `LRUCache` as a {@link RecordMap}, reporting its evictions to `evicted`. */
+function lruRecords(max: number, maxBytes: number | undefined, evicted: (id: string) => void): RecordMap {
+  const cache = new LRUCache<string, SessionRecord>({
+    max,
+    ...(maxBytes === undefined ? {} : { maxSize: maxBytes, sizeCalculation: bytes }),
+    dispose: (_record, id, reason) => {
+      if (reason === 'evict') evicted(id);
+    },
+  });
+  return {
+    get: (id) => cache.get(id),
+    peek: (id) => cache.peek(id),
+    set: (id, record) => void cache.set(id, record),
+    delete: (id) => void cache.delete(id),
+    values: () => cache.values(),
+    get size() {
+      return cache.size;
+    },
+  };
 }
 
 /**
  * Sessions in this process, in an LRU cache bounded by count (`max`) and by bytes
  * (`maxBytes`). Reads (`get`, `touch`) count as use; `list` does not. Evicted sessions leave
- * the list index at once. Expiry works as in {@link MemoryStore}.
+ * the list index at once. Ordering, paging, expiry and sweeping work as in `MemoryStore`.
  *
  * @example
  * ```ts
@@ -47,39 +77,37 @@ function whole(name: string, value: unknown): void {
  * const sessions = new SessionManager({ store: new LruStore({ max: 5_000, maxBytes: 256 * 1024 * 1024 }) });
  * ```
  */
-export class LruStore extends MemoryStore {
+export class LruStore implements SessionStore {
+  readonly #records: RecordStore;
   readonly #maxBytes: number | undefined;
 
-  /** @param options - bounds, clock and sweep interval */
+  /**
+   * @param options - bounds, clock and sweep interval
+   * @throws `TypeError` naming the option that is wrong
+   */
   constructor(options: LruStoreOptions = {}) {
-    const { max = 10_000, maxBytes } = options;
-    whole('max', max);
-    whole('maxBytes', maxBytes);
-    let evicted = (_id: string): void => {};
-    const cache = new LRUCache<string, SessionRecord>({
-      max,
-      ...(maxBytes === undefined ? {} : { maxSize: maxBytes, sizeCalculation: bytes }),
-      dispose: (_record, id, reason) => {
-        if (reason === 'evict') evicted(id);
-      },
-    });
-    const records: RecordMap = {
-      get: (id) => cache.get(id),
-      peek: (id) => cache.peek(id),
-      set: (id, record) => void cache.set(id, record),
-      delete: (id) => cache.delete(id),
-      values: () => cache.values(),
-      clear: () => cache.clear(),
-      get size() {
-        return cache.size;
-      },
-    };
-    super(options, records);
+    const max = whole('max', options.max, 1, MAX_ENTRIES, optionError) ?? 10_000;
+    const maxBytes = whole('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER, optionError);
+    this.#records = new RecordStore(options, (evicted) => lruRecords(max, maxBytes, evicted));
     this.#maxBytes = maxBytes;
-    evicted = (id) => this.forget(id);
   }
 
-  override async put(input: StorePutInput): Promise<StoreWriteResult> {
+  /** How many sessions are held, counting expired ones not yet swept. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
+  purgeStale(): void {
+    this.#records.purgeStale();
+  }
+
+  get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
+    return this.#records.get(id, now);
+  }
+
+  /** As the contract says; a session larger than `maxBytes` is refused, the previous one kept. */
+  async put(input: StorePutInput): Promise<StoreWriteResult> {
     const size = Buffer.byteLength(input.data) + input.id.length;
     if (this.#maxBytes !== undefined && size > this.#maxBytes) {
       throw new PayloadTooLargeError(
@@ -87,6 +115,26 @@ export class LruStore extends MemoryStore {
         this.#maxBytes,
       );
     }
-    return super.put(input);
+    return this.#records.put(input);
+  }
+
+  touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
+    return this.#records.touch(input);
+  }
+
+  delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
+    return this.#records.delete(input);
+  }
+
+  list(query: StoreListQuery): Promise<SessionRecord[]> {
+    return this.#records.list(query);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#records.close();
   }
 }

@@ -13,8 +13,8 @@ export type {
   TouchOptions,
   UpdateOptions,
 } from './manager.js';
-export { MemoryStore } from '../adapters/memory.js';
-export type { MemoryStoreOptions } from '../adapters/memory.js';
+export { MemoryStore } from '../adapters/memory/store.js';
+export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {
   InvalidArgumentError,
   InvalidIdentifierError,

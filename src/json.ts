@@ -1,32 +1,26 @@
-import { InvalidIdentifierError, ValidationError } from './errors.js';
-
-const IDENTIFIER = /^[A-Za-z0-9._~:@-]{1,256}$/;
-const DOTS_ONLY = /^\.+$/;
+/**
+ * The JSON rules for `data`, and how values are shown in messages.
+ *
+ * @module
+ */
+import { ValidationError } from './errors.js';
 
 /** How deep `data` may nest; deeper values are refused rather than overflow the stack. */
 export const MAX_DEPTH = 512;
 
-/** Shows a caller's value in a message, briefly and without control characters. */
+/**
+ * Shows a caller's value in a message, briefly and without control characters. Never throws,
+ * even for an object whose `toString` is not a function (`{"toString": 1}` in a JSON body).
+ */
 export function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(value);
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : String(value);
+  } catch {
+    text = Array.isArray(value) ? '[an array]' : `[${typeof value}]`;
+  }
   const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return JSON.stringify(short);
-}
-
-/** Throws {@link InvalidIdentifierError} unless `id` is a valid session identifier. */
-export function assertIdentifier(id: unknown): asserts id is string {
-  // 46 is "."; only an id that starts with a dot can be dots alone
-  if (typeof id === 'string' && IDENTIFIER.test(id) && (id.charCodeAt(0) !== 46 || !DOTS_ONLY.test(id))) return;
-  throw new InvalidIdentifierError(
-    `identifier must be 1–256 characters of A–Z a–z 0–9 . _ ~ : @ - and not dots alone; got ${
-      typeof id === 'string' ? quote(id) : typeof id
-    }`,
-  );
-}
-
-/** Whether `prefix` could start an identifier (empty, or characters of the identifier alphabet). */
-export function isIdentifierPrefix(prefix: string): boolean {
-  return prefix === '' || (prefix.length <= 256 && IDENTIFIER.test(prefix));
 }
 
 function fail(path: PropertyKey[], what: string): never {

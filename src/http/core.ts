@@ -6,7 +6,8 @@
  * @module
  */
 import { SessionError, VersionConflictError } from '../errors.js';
-import { GET_TEXT, PUT_TEXT, type SessionManager } from '../manager.js';
+import type { SessionManager } from '../manager.js';
+import { clearSessionText, getSessionText, putSessionText } from '../session-text.js';
 import { quote } from '../json.js';
 import {
   NO_QUERY,
@@ -160,7 +161,7 @@ export class SessionsCore<R> {
   /** `GET {basePath}/{id}`: the session, or 304 when `If-None-Match` holds its ETag. */
   async #get(request: R, id: string): Promise<CoreResponse> {
     if (this.#authorize !== undefined) await this.#allow(request, 'get', id, NO_QUERY);
-    const session = await this.#manager[GET_TEXT](id);
+    const session = await getSessionText(this.#manager, id);
     if (session === undefined) throw missing(id);
     const etag = `"${session.version}"`;
     const inm = this.#host.header(request, 'if-none-match');
@@ -181,7 +182,7 @@ export class SessionsCore<R> {
     assertJsonType(this.#host.header(request, 'content-type'));
     const { data, ttl } = putBody(await this.#body(request), id);
     const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, true);
-    const session = await this.#manager[PUT_TEXT](id, data, { ttl: ttl as number | undefined, ifVersion });
+    const session = await putSessionText(this.#manager, id, data, { ttl: ttl as number | undefined, ifVersion });
     const cut = publicPath.length - tail.length;
     return ok(
       200,
@@ -200,9 +201,9 @@ export class SessionsCore<R> {
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, false);
-    const session = await this.#manager.clear(id, { ifVersion });
+    const session = await clearSessionText(this.#manager, id, { ifVersion });
     if (session === undefined) throw missing(id);
-    return ok(200, { 'content-type': JSON_TYPE }, JSON.stringify({ session }));
+    return ok(200, { 'content-type': JSON_TYPE }, `{"session":${session.json}}`);
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import { InvalidArgumentError, InvalidIdentifierError } from '../errors.js';
 import type { ListOptions } from '../manager.js';
-import { assertIdentifier, quote } from '../json.js';
+import { assertIdentifier } from '../identifier.js';
+import { quote } from '../json.js';
 import { HttpError } from './problem.js';
 
 /**

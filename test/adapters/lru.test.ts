@@ -41,8 +41,14 @@ describe('LruStore bounds', () => {
   });
 
   it('refuses bad options with a TypeError naming the option', () => {
-    expect(() => new LruStore({ max: 0 })).toThrow(/max must be a positive whole number/);
-    expect(() => new LruStore({ maxBytes: -5 })).toThrow(/maxBytes must be a positive whole number/);
+    expect(() => new LruStore({ max: 0 })).toThrow(/^max must be a whole number from 1 to 16777216; got "0"/);
+    expect(() => new LruStore({ maxBytes: -5 })).toThrow(/^maxBytes must be a whole number ≥ 1/);
     expect(() => new LruStore({ sweepInterval: 0 })).toThrow(TypeError);
+  });
+
+  it('refuses a max lru-cache could not allocate room for, instead of exhausting memory', () => {
+    for (const max of [2 ** 24 + 1, 2 ** 32, Number.MAX_SAFE_INTEGER, 1e308]) {
+      expect(() => new LruStore({ max })).toThrow(TypeError);
+    }
   });
 });

@@ -1,60 +1,49 @@
 /**
- * The in-process store, the default of {@link SessionManager}.
+ * The implementation both in-process stores share: records in a {@link RecordMap}, an ordered
+ * index of ids for `list`, and a queue of expiry times for the sweep. `MemoryStore` gives it a
+ * `Map`; `LruStore` an LRU cache that reports its evictions.
  *
  * @module
  */
-import { ExpiryQueue } from '../src/expiry-queue.js';
-import { SortedIds } from '../src/sorted-ids.js';
+import { duration, optionError } from '../../src/checks.js';
 import type {
   EpochMilliseconds,
   Milliseconds,
   SessionRecord,
-  SessionStore,
   StoreDeleteInput,
   StoreListQuery,
   StorePutInput,
   StoreTouchInput,
   StoreWriteResult,
-} from '../src/types.js';
+} from '../../src/types.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import { SortedIds } from './sorted-ids.js';
+import type { MemoryStoreOptions } from './store.js';
 
 /**
- * The map a {@link MemoryStore} keeps records in: a `Map`, or (in `LruStore`) an LRU cache.
- * @internal
+ * Where a {@link RecordStore} keeps records by id. A map that drops records by itself (an LRU
+ * eviction) reports each one to the `evicted` callback its factory was given.
  */
 export interface RecordMap {
   /** A read that counts as use (an LRU cache refreshes the entry). */
   get(id: string): SessionRecord | undefined;
   /** A read that does not count as use. */
   peek(id: string): SessionRecord | undefined;
+  /** Keeps `record` under `id`, replacing any record there. */
   set(id: string, record: SessionRecord): void;
-  delete(id: string): boolean;
+  /** Removes the record of `id`, if any. */
+  delete(id: string): void;
+  /** Every record held, expired ones not yet swept included. */
   values(): Iterable<SessionRecord>;
-  clear(): void;
+  /** How many records are held. */
   readonly size: number;
 }
 
-/** A `Map` as a {@link RecordMap}. */
-class PlainRecordMap extends Map<string, SessionRecord> implements RecordMap {
-  peek(id: string): SessionRecord | undefined {
-    return this.get(id);
-  }
-}
+/** Makes the {@link RecordMap} of a store; `evicted` is to be called for each record it drops itself. */
+export type RecordMapFactory = (evicted: (id: string) => void) => RecordMap;
 
-/** Options of {@link MemoryStore}. */
-export interface MemoryStoreOptions {
-  /**
-   * The clock used to sweep expired sessions, ms since epoch. Give it the manager's clock
-   * when you inject one.
-   * @defaultValue `Date.now`
-   */
-  now?: () => EpochMilliseconds;
-  /**
-   * How often expired sessions are removed, in ms, so that they stop costing memory even if
-   * nobody reads them. The timer does not keep the process alive.
-   * @defaultValue 1000
-   */
-  sweepInterval?: Milliseconds;
-}
+/** The longest delay `setInterval` honours (2³¹ − 1 ms); a longer one would fire every 1 ms. */
+const MAX_TIMER = 2_147_483_647;
 
 /** `min(idle, createdAt + maxLifetime)`, either part optional. */
 function expiry(idle: number | null, createdAt: number, maxLifetime: number | null): number | null {
@@ -64,54 +53,38 @@ function expiry(idle: number | null, createdAt: number, maxLifetime: number | nu
 }
 
 /**
- * Sessions in a `Map` in this process: no dependency, no limit but memory. `list` reads an
- * ordered index (O(log N + page) per page); expired sessions are swept on a timer. Every
- * method runs synchronously inside its promise, so each is atomic. Records are never changed
- * in place (a write stores a new object), so the ones it returns stay as they were.
- *
- * @example
- * ```ts
- * import { MemoryStore, SessionManager } from 'agent-sessions';
- * const sessions = new SessionManager({ store: new MemoryStore({ sweepInterval: 5_000 }) });
- * ```
+ * A `SessionStore` over a {@link RecordMap}. Every method runs synchronously inside its
+ * promise, so each is atomic. Records are never changed in place (a write stores a new
+ * object), so the ones it returns stay as they were.
  */
-export class MemoryStore implements SessionStore {
-  readonly #records: RecordMap;
+export class RecordStore {
   readonly #ids = new SortedIds();
   readonly #expiries = new ExpiryQueue();
+  readonly #records: RecordMap;
   readonly #now: () => EpochMilliseconds;
   readonly #sweepInterval: Milliseconds;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  /**
-   * @param options - clock and sweep interval
-   * @param records - @internal the map to keep records in (LruStore passes its cache)
-   */
-  constructor(options: MemoryStoreOptions = {}, records: RecordMap = new PlainRecordMap()) {
-    const { now = Date.now, sweepInterval = 1000 } = options;
+  constructor(options: MemoryStoreOptions, makeRecords: RecordMapFactory) {
+    const { now = Date.now } = options;
     if (typeof now !== 'function') throw new TypeError('now must be a function returning ms since epoch');
-    if (!(Number.isFinite(sweepInterval) && sweepInterval > 0)) {
-      throw new TypeError(`sweepInterval must be a positive number of ms; got ${String(sweepInterval)}`);
+    const sweepInterval = duration('sweepInterval', options.sweepInterval, optionError) ?? 1000;
+    if (sweepInterval > MAX_TIMER) {
+      throw new TypeError(`sweepInterval must be at most ${MAX_TIMER} ms, the longest timer; got ${sweepInterval}`);
     }
-    this.#records = records;
     this.#now = now;
     this.#sweepInterval = sweepInterval;
+    this.#records = makeRecords((id) => this.#ids.delete(id));
   }
 
-  /** How many sessions are held, counting expired ones not yet swept. */
   get size(): number {
     return this.#records.size;
-  }
-
-  /** Call when the map drops a record by itself (an LRU eviction). @internal */
-  protected forget(id: string): void {
-    this.#ids.delete(id);
   }
 
   #live(id: string, now: EpochMilliseconds, use: boolean): SessionRecord | undefined {
     const record = use ? this.#records.get(id) : this.#records.peek(id);
     if (record === undefined) return undefined;
-    if (record.expiresAt !== null && record.expiresAt <= now) {
+    if (record.expiresAt !== null && !(record.expiresAt > now)) {
       this.#remove(id);
       return undefined;
     }
@@ -126,10 +99,6 @@ export class MemoryStore implements SessionStore {
   /** Keeps `record`; `isNew` when no live record had its id (so the index lacks it). */
   #store(record: SessionRecord, isNew: boolean): void {
     this.#records.set(record.id, record);
-    if (this.#records.peek(record.id) !== record) {
-      this.#ids.delete(record.id); // the map refused it (and dropped any older value)
-      return;
-    }
     if (isNew) this.#ids.add(record.id);
     if (record.expiresAt !== null) {
       this.#expiries.push(record.expiresAt, record.id);
@@ -137,7 +106,6 @@ export class MemoryStore implements SessionStore {
     }
   }
 
-  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
   purgeStale(): void {
     const now = this.#now();
     for (let due = this.#expiries.popDue(now); due; due = this.#expiries.popDue(now)) {
@@ -196,7 +164,7 @@ export class MemoryStore implements SessionStore {
     const expired: string[] = [];
     for (const id of this.#ids.from(query.after, query.prefix)) {
       const record = this.#records.peek(id)!;
-      if (record.expiresAt !== null && record.expiresAt <= query.now) {
+      if (record.expiresAt !== null && !(record.expiresAt > query.now)) {
         expired.push(id);
         continue;
       }
@@ -212,11 +180,7 @@ export class MemoryStore implements SessionStore {
     return page;
   }
 
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
-  async close(): Promise<void> {
+  close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
   }

@@ -1,4 +1,4 @@
-import type { EpochMilliseconds } from './types.js';
+import type { EpochMilliseconds } from '../../src/types.js';
 
 interface Entry {
   at: EpochMilliseconds;

@@ -1,0 +1,103 @@
+/**
+ * `MemoryStore`: the in-process store, the default of `SessionManager`.
+ *
+ * @module
+ */
+import type {
+  EpochMilliseconds,
+  Milliseconds,
+  SessionRecord,
+  SessionStore,
+  StoreDeleteInput,
+  StoreListQuery,
+  StorePutInput,
+  StoreTouchInput,
+  StoreWriteResult,
+} from '../../src/types.js';
+import { RecordStore, type RecordMap } from './record-store.js';
+
+/** Options of {@link MemoryStore} (and of `LruStore`, which adds its bounds). */
+export interface MemoryStoreOptions {
+  /**
+   * The clock used to sweep expired sessions, ms since epoch. Give it the manager's clock
+   * when you inject one.
+   * @defaultValue `Date.now`
+   */
+  now?: () => EpochMilliseconds;
+  /**
+   * How often expired sessions are removed, in ms (at most 2147483647, the longest timer
+   * Node keeps), so that they stop costing memory even if nobody reads them. The timer does
+   * not keep the process alive.
+   * @defaultValue 1000
+   */
+  sweepInterval?: Milliseconds;
+}
+
+
+/** A `Map` as a {@link RecordMap}: nothing counts as use, nothing is evicted. */
+class PlainRecordMap extends Map<string, SessionRecord> implements RecordMap {
+  peek(id: string): SessionRecord | undefined {
+    return this.get(id);
+  }
+}
+
+/**
+ * Sessions in a `Map` in this process: no dependency, no limit but memory. `list` reads an
+ * ordered index (O(log N + page) per page); expired sessions are swept on a timer. Every
+ * method runs synchronously inside its promise, so each is atomic.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, SessionManager } from 'agent-sessions';
+ * const sessions = new SessionManager({ store: new MemoryStore({ sweepInterval: 5_000 }) });
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  readonly #records: RecordStore;
+
+  /**
+   * @param options - clock and sweep interval
+   * @throws `TypeError` naming the option that is wrong
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#records = new RecordStore(options, () => new PlainRecordMap());
+  }
+
+  /** How many sessions are held, counting expired ones not yet swept. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
+  purgeStale(): void {
+    this.#records.purgeStale();
+  }
+
+  get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
+    return this.#records.get(id, now);
+  }
+
+  put(input: StorePutInput): Promise<StoreWriteResult> {
+    return this.#records.put(input);
+  }
+
+  touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
+    return this.#records.touch(input);
+  }
+
+  delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
+    return this.#records.delete(input);
+  }
+
+  list(query: StoreListQuery): Promise<SessionRecord[]> {
+    return this.#records.list(query);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#records.close();
+  }
+}
