@@ -7,7 +7,7 @@
  * @module
  */
 import { InvalidArgumentError } from './errors.js';
-import { MAX_DATE } from './iso-time.js';
+import { LATEST_TIME } from './iso-time.js';
 import { quote } from './json.js';
 
 /** Makes the error a failed check throws. */
@@ -20,13 +20,13 @@ export const optionError: Refusal = (message) => new TypeError(message);
 export const argumentError: Refusal = (message) => new InvalidArgumentError(message);
 
 /**
- * A duration in ms: a positive number no larger than {@link MAX_DATE} (nothing later can be
- * a `Date`). Whether `now + duration` is still a `Date` is {@link deadline}'s check.
+ * A duration in ms: a positive number no larger than {@link LATEST_TIME} (no session holds a
+ * later time). Whether `now + duration` is still in range is {@link deadline}'s check.
  */
 export function duration(name: string, value: unknown, refuse: Refusal): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0 && value <= MAX_DATE)) {
-    throw refuse(`${name} must be a positive number of milliseconds, at most ${MAX_DATE}; got ${quote(value)}`);
+  if (typeof value !== 'number' || !(value > 0 && value <= LATEST_TIME)) {
+    throw refuse(`${name} must be a positive number of milliseconds, at most ${LATEST_TIME}; got ${quote(value)}`);
   }
   return value;
 }
@@ -42,13 +42,14 @@ export function whole(name: string, value: unknown, min: number, max: number, re
 }
 
 /**
- * `now + ms`, the deadline a duration named `name` sets, refused when it is past the latest
- * `Date` (so that no session is stored with a time that cannot be read back).
+ * `now + ms`, the deadline a duration named `name` sets, refused when it is past
+ * {@link LATEST_TIME} (so that no session is stored with a time that cannot be read back as
+ * an RFC 3339 timestamp).
  */
 export function deadline(name: string, now: number, ms: number, refuse: Refusal): number {
   const at = now + ms;
-  if (at > MAX_DATE) {
-    throw refuse(`${name} ${ms} from now is past the latest date a Date can hold (${MAX_DATE} ms since epoch); use a shorter ${name}`);
+  if (at > LATEST_TIME) {
+    throw refuse(`${name} ${ms} from now is past the latest date a session can hold (9999-12-31T23:59:59.999Z); use a shorter ${name}`);
   }
   return at;
 }

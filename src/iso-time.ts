@@ -8,6 +8,13 @@ import type { EpochMilliseconds } from './types.js';
 /** The latest (and, negated, the earliest) time a `Date` can hold, ms since epoch. */
 export const MAX_DATE: EpochMilliseconds = 8.64e15;
 
+/**
+ * The latest time a session may hold, ms since epoch: 9999-12-31T23:59:59.999Z, the last one
+ * ISO 8601 writes with a four-digit year (RFC 3339 `date-time`, what docs/openapi.json
+ * promises). Later `Date`s print as `+275760-…`, which HTTP clients cannot parse.
+ */
+export const LATEST_TIME: EpochMilliseconds = 253_402_300_799_999;
+
 const DAY = 86_400_000;
 const YEAR_10000 = 253_402_300_800_000;
 let lastDay = NaN;
@@ -37,11 +44,15 @@ export function isoTime(ms: EpochMilliseconds): string {
   return `${lastDayText}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${pad3(rest - sec * 1000)}Z`;
 }
 
+/** The earliest time a session may hold, ms since epoch: 0000-01-01T00:00:00.000Z. */
+export const EARLIEST_TIME: EpochMilliseconds = -62_167_219_200_000;
+
 /**
- * {@link isoTime} of a stored time, never throwing: a time no `Date` can hold reads as the
- * nearest end of the `Date` range (`NaN` as the earliest, as an expiry that has passed).
- * The manager never stores such times; this keeps a read working if a store returns one.
+ * {@link isoTime} of a stored time, never throwing and always RFC 3339: a time outside
+ * {@link EARLIEST_TIME}…{@link LATEST_TIME} reads as the nearest end of that range (`NaN` as
+ * the earliest, as an expiry that has passed). The manager never stores such times; this
+ * keeps a read working if a store returns one.
  */
 export function timeText(ms: EpochMilliseconds): string {
-  return isoTime(ms <= MAX_DATE && ms >= -MAX_DATE ? ms : ms > 0 ? MAX_DATE : -MAX_DATE);
+  return isoTime(ms <= LATEST_TIME && ms >= EARLIEST_TIME ? ms : ms > 0 ? LATEST_TIME : EARLIEST_TIME);
 }

@@ -10,7 +10,7 @@ import { MemoryStore } from '../adapters/memory/store.js';
 import { argumentError, deadline, duration, optionError, whole } from './checks.js';
 import { PayloadTooLargeError, ValidationError, VersionConflictError } from './errors.js';
 import { assertIdentifier } from './identifier.js';
-import { MAX_DATE } from './iso-time.js';
+import { EARLIEST_TIME, LATEST_TIME } from './iso-time.js';
 import { quote, toJson } from './json.js';
 import type { ClearOptions, PutOptions, SessionManagerOptions } from './manager.js';
 import type {
@@ -58,11 +58,11 @@ export class ManagerCore<T> {
     this.store = options.store ?? new MemoryStore();
   }
 
-  /** The clock's time, ms since epoch; a clock that leaves the `Date` range is a bug, refused. */
+  /** The clock's time, ms since epoch; a clock outside years 0000–9999 is a bug, refused. */
   now(): EpochMilliseconds {
     const now = this.#clock();
-    if (now >= -MAX_DATE && now <= MAX_DATE) return now;
-    throw new TypeError(`now() must return ms since epoch that a Date can hold; got ${quote(now)}`);
+    if (now >= EARLIEST_TIME && now <= LATEST_TIME) return now;
+    throw new TypeError(`now() must return ms since epoch within years 0000–9999; got ${quote(now)}`);
   }
 
   /** The store's read, after the identifier check; not `async`, so no extra promise per read. */

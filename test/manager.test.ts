@@ -11,7 +11,7 @@ import {
   VersionConflictError,
   type SessionStore,
 } from '../src/index.js';
-import { isoTime, MAX_DATE, timeText } from '../src/iso-time.js';
+import { EARLIEST_TIME, isoTime, LATEST_TIME, MAX_DATE, timeText } from '../src/iso-time.js';
 import { clearSessionText, getSessionText, putSessionText } from '../src/session-text.js';
 import { UPDATE_PATIENCE } from '../src/manager.js';
 
@@ -60,7 +60,7 @@ describe('SessionManager options', () => {
   it('formats every timestamp exactly as Date#toISOString', async () => {
     let clock = 0;
     const sessions = new SessionManager({ now: () => clock });
-    const samples = [0, 1, 999, 86_399_999, 86_400_000, Date.now(), 253_402_300_799_999, 253_402_300_800_000, 1.5];
+    const samples = [0, 1, 999, 86_399_999, 86_400_000, Date.now(), 253_402_300_799_999, -62_167_219_200_000, 1.5];
     for (let i = 0; i < 500; i++) samples.push(Math.floor(Math.random() * 253_402_300_800_000));
     for (const ms of samples) {
       clock = ms;
@@ -127,10 +127,11 @@ describe('isoTime and timeText', () => {
   });
 
   it('timeText never throws: past the Date range it reads as the nearest end, NaN as the earliest', () => {
-    expect(timeText(1e308)).toBe(new Date(MAX_DATE).toISOString());
-    expect(timeText(Infinity)).toBe(new Date(MAX_DATE).toISOString());
-    expect(timeText(-1e308)).toBe(new Date(-MAX_DATE).toISOString());
-    expect(timeText(NaN)).toBe(new Date(-MAX_DATE).toISOString());
+    expect(timeText(1e308)).toBe('9999-12-31T23:59:59.999Z');
+    expect(timeText(MAX_DATE)).toBe('9999-12-31T23:59:59.999Z');
+    expect(timeText(Infinity)).toBe('9999-12-31T23:59:59.999Z');
+    expect(timeText(-1e308)).toBe(new Date(EARLIEST_TIME).toISOString());
+    expect(timeText(NaN)).toBe('0000-01-01T00:00:00.000Z');
     expect(timeText(12_345)).toBe(new Date(12_345).toISOString());
   });
 });
@@ -138,19 +139,19 @@ describe('isoTime and timeText', () => {
 describe('durations a Date cannot hold', () => {
   const T0 = Date.UTC(2026, 0, 1);
 
-  it('a ttl that puts expiresAt past the latest Date is an InvalidArgumentError, and nothing is stored', async () => {
+  it('a ttl that puts expiresAt past year 9999 is an InvalidArgumentError, and nothing is stored', async () => {
     for (const store of [new MemoryStore({ now: () => T0 }), new LruStore({ now: () => T0 })]) {
       const sessions = new SessionManager({ store, now: () => T0 });
-      for (const ttl of [1e308, MAX_DATE, MAX_DATE - T0 + 1]) {
+      for (const ttl of [1e308, MAX_DATE, LATEST_TIME - T0 + 1]) {
         await expect(sessions.put('x', 1, { ttl })).rejects.toThrow(InvalidArgumentError);
         await expect(sessions.update('x', () => 1, { ttl })).rejects.toThrow(InvalidArgumentError);
       }
       await sessions.put('y', 1);
-      await expect(sessions.touch('y', { ttl: MAX_DATE - T0 + 1 })).rejects.toThrow(/^ttl .* is past the latest date/);
+      await expect(sessions.touch('y', { ttl: LATEST_TIME - T0 + 1 })).rejects.toThrow(/^ttl .* is past the latest date/);
       expect(await sessions.get('x')).toBeUndefined();
       expect((await sessions.list()).sessions.map((s) => s.id)).toEqual(['y']);
-      const edge = await sessions.put('x', 1, { ttl: MAX_DATE - T0 });
-      expect(edge.expiresAt).toBe(new Date(MAX_DATE).toISOString());
+      const edge = await sessions.put('x', 1, { ttl: LATEST_TIME - T0 });
+      expect(edge.expiresAt).toBe('9999-12-31T23:59:59.999Z');
       await sessions.close();
     }
   });
@@ -158,8 +159,8 @@ describe('durations a Date cannot hold', () => {
   it('ttl and maxLifetime options a Date cannot hold are TypeErrors at construction', () => {
     const now = () => T0;
     expect(() => new SessionManager({ now, ttl: 1e308 })).toThrow(/^ttl must be a positive number of milliseconds, at most/);
-    expect(() => new SessionManager({ now, ttl: MAX_DATE - T0 + 1 })).toThrow(TypeError);
-    expect(() => new SessionManager({ now, maxLifetime: MAX_DATE - T0 + 1 })).toThrow(/^maxLifetime .* past the latest date/);
+    expect(() => new SessionManager({ now, ttl: LATEST_TIME - T0 + 1 })).toThrow(TypeError);
+    expect(() => new SessionManager({ now, maxLifetime: LATEST_TIME - T0 + 1 })).toThrow(/^maxLifetime .* past the latest date/);
     expect(() => new SessionManager({ now: () => NaN })).toThrow(/^now\(\) must return ms since epoch/);
   });
 
@@ -168,8 +169,8 @@ describe('durations a Date cannot hold', () => {
     await store.put({ id: 'far', data: '1', now: T0, idleExpiresAt: 1e308, maxLifetime: null });
     await store.put({ id: 'nan', data: '2', now: NaN, idleExpiresAt: null, maxLifetime: null });
     const sessions = new SessionManager({ store, now: () => T0 });
-    expect((await sessions.get('far'))?.expiresAt).toBe(new Date(MAX_DATE).toISOString());
-    expect((await sessions.get('nan'))?.createdAt).toBe(new Date(-MAX_DATE).toISOString());
+    expect((await sessions.get('far'))?.expiresAt).toBe('9999-12-31T23:59:59.999Z');
+    expect((await sessions.get('nan'))?.createdAt).toBe('0000-01-01T00:00:00.000Z');
     expect((await sessions.list()).sessions.map((s) => s.id)).toEqual(['far', 'nan']);
     expect((await sessions.list({ fields: 'meta' })).sessions).toHaveLength(2);
     expect((await sessions.clear('far'))?.data).toBe(1);
@@ -180,7 +181,7 @@ describe('durations a Date cannot hold', () => {
   const extreme = fc.oneof(
     fc.constantFrom(0, -0, Number.MIN_VALUE, 1e-9, 0.5, 1.5, -1, 1, 2, 1000, 2 ** 31 - 1, 2 ** 31, 2 ** 24, 2 ** 24 + 1),
     fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity),
-    fc.constantFrom(MAX_DATE, MAX_DATE - T0, MAX_DATE - T0 + 1, MAX_DATE - T0 - 1),
+    fc.constantFrom(MAX_DATE, MAX_DATE - T0, LATEST_TIME - T0, LATEST_TIME - T0 + 1, LATEST_TIME - T0 - 1),
     fc.integer({ min: -100_000, max: 100_000 }),
     fc.double(),
     fc.constant(undefined),
