@@ -34,6 +34,7 @@ export function svgChart({ title, subtitle = '', groups }) {
   for (const g of shown) {
     const height = g.bars.length * (BAR + GAP);
     out.push(`<text x="10" y="${y + 16}" class="group">${escape(g.label)}</text>`);
+    if (g.target !== undefined) out.push(`<text x="${LABEL + plot}" y="${y + 16}" text-anchor="end" class="target">target ≥ ${g.target}×</text>`);
     y += GROUP_HEAD;
     out.push(`<rect x="${LABEL}" y="${y - 2}" width="${plot}" height="${height}" fill="#f5f5f5"/>`);
     for (const b of g.bars) {
@@ -51,14 +52,14 @@ export function svgChart({ title, subtitle = '', groups }) {
     const top = y - height - 2;
     out.push(`<line x1="${x(1)}" y1="${top}" x2="${x(1)}" y2="${y}" stroke="#333" stroke-width="1"/>`);
     if (g.target !== undefined) {
-      out.push(`<line x1="${x(g.target)}" y1="${top - 4}" x2="${x(g.target)}" y2="${y + 2}" stroke="#d12c1f" stroke-width="2" stroke-dasharray="5 3"/>`);
-      out.push(`<text x="${x(g.target) + 3}" y="${top - 6}" class="target">target ${g.target}×</text>`);
+      out.push(`<line x1="${x(g.target)}" y1="${top - 2}" x2="${x(g.target)}" y2="${y + 2}" stroke="#d12c1f" stroke-width="2" stroke-dasharray="5 3"/>`);
     }
     y += GROUP_GAP;
   }
-  // Axis ticks every quarter.
+  // Axis ticks every quarter (every half, or whole, on a long axis).
+  const step = max > 4 ? 1 : max > 2 ? 0.5 : 0.25;
   const ticks = [];
-  for (let v = 0; v <= max + 1e-9; v += 0.25) {
+  for (let v = 0; v <= max + 1e-9; v += step) {
     ticks.push(`<line x1="${x(v)}" y1="${y - 6}" x2="${x(v)}" y2="${y}" stroke="#333"/>`);
     ticks.push(`<text x="${x(v)}" y="${y + 12}" text-anchor="middle">${v}×</text>`);
   }
@@ -70,7 +71,7 @@ export function svgChart({ title, subtitle = '', groups }) {
   legend.push(`<line x1="${LABEL + 450}" y1="${y + 30}" x2="${LABEL + 474}" y2="${y + 30}" stroke="#d12c1f" stroke-width="2" stroke-dasharray="5 3"/><text x="${LABEL + 478}" y="${y + 34}">target</text>`);
   const height = y + 48;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">
-<style>.title{font-size:16px;font-weight:bold}.sub{fill:#555}.group{font-weight:bold;font-size:13px}.target{fill:#d12c1f;font-size:11px}</style>
+<style>.title{font-size:16px;font-weight:bold}.sub{fill:#555}.group{font-weight:bold;font-size:13px}.target{fill:#d12c1f;font-size:12px}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" class="title">${escape(title)}</text>
 <text x="10" y="42" class="sub">${escape(subtitle)}</text>
