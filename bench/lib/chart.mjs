@@ -3,7 +3,7 @@
  * one block per operation, one horizontal bar per subject (its ratio to the operation's
  * reference), a solid line at 1× (the reference) and a dashed line at the target.
  *
- *   svgChart({ title, subtitle, groups: [{ label, target?, bars: [{ name, value, role }] }] })
+ *   svgChart({ title, subtitle, groups: [{ label, target?, targetLabel?, bars: [{ name, value, role }] }] })
  *
  * `role` colours a bar: 'ours' (the library), 'limit' (the reference), anything else a peer.
  */
@@ -34,7 +34,7 @@ export function svgChart({ title, subtitle = '', groups }) {
   for (const g of shown) {
     const height = g.bars.length * (BAR + GAP);
     out.push(`<text x="10" y="${y + 16}" class="group">${escape(g.label)}</text>`);
-    if (g.target !== undefined) out.push(`<text x="${LABEL + plot}" y="${y + 16}" text-anchor="end" class="target">target ≥ ${g.target}×</text>`);
+    if (g.target !== undefined) out.push(`<text x="${LABEL + plot}" y="${y + 16}" text-anchor="end" class="target">${escape(g.targetLabel ?? `target ≥ ${g.target}×`)}</text>`);
     y += GROUP_HEAD;
     out.push(`<rect x="${LABEL}" y="${y - 2}" width="${plot}" height="${height}" fill="#f5f5f5"/>`);
     for (const b of g.bars) {
