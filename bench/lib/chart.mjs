@@ -6,6 +6,7 @@
  *   svgChart({ title, subtitle, groups: [{ label, target?, targetLabel?, bars: [{ name, value, role }] }] })
  *
  * `role` colours a bar: 'ours' (the library), 'limit' (the reference), anything else a peer.
+ * The axis stops at 2×: a longer bar is cut there and its value marked with "▸".
  */
 
 const WIDTH = 880;
@@ -25,8 +26,8 @@ const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;
 export function svgChart({ title, subtitle = '', groups }) {
   const shown = groups.filter((g) => g.bars.some((b) => Number.isFinite(b.value)));
   const values = shown.flatMap((g) => [...g.bars.map((b) => b.value), g.target ?? 0]).filter(Number.isFinite);
-  // The axis ends on a whole quarter past the largest value, and never before 1.25×.
-  const max = Math.max(1.25, Math.ceil(Math.max(...values) * 4) / 4);
+  // The axis ends on a whole quarter past the largest value, between 1.25× and 2×.
+  const max = Math.min(2, Math.max(1.25, Math.ceil(Math.max(...values) * 4) / 4));
   const plot = WIDTH - LABEL - RIGHT;
   const x = (v) => LABEL + (Math.min(v, max) / max) * plot;
   const out = [];
@@ -43,7 +44,8 @@ export function svgChart({ title, subtitle = '', groups }) {
       out.push(`<text x="${LABEL - 8}" y="${y + BAR - 3}" text-anchor="end"${weight}>${escape(b.name)}</text>`);
       if (Number.isFinite(b.value)) {
         out.push(`<rect x="${LABEL}" y="${y}" width="${(x(b.value) - LABEL).toFixed(1)}" height="${BAR}" fill="${colour}"/>`);
-        out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + BAR - 3}"${weight}>${label(b.value)}</text>`);
+        const cut = b.value > max ? '▸ ' : '';
+        out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + BAR - 3}" class="value"${weight}>${cut}${label(b.value)}</text>`);
       } else {
         out.push(`<text x="${LABEL + 4}" y="${y + BAR - 3}" fill="#888">not measured</text>`);
       }
@@ -56,8 +58,8 @@ export function svgChart({ title, subtitle = '', groups }) {
     }
     y += GROUP_GAP;
   }
-  // Axis ticks every quarter (every half, or whole, on a long axis).
-  const step = max > 4 ? 1 : max > 2 ? 0.5 : 0.25;
+  // Axis ticks every quarter.
+  const step = 0.25;
   const ticks = [];
   for (let v = 0; v <= max + 1e-9; v += step) {
     ticks.push(`<line x1="${x(v)}" y1="${y - 6}" x2="${x(v)}" y2="${y}" stroke="#333"/>`);
@@ -71,7 +73,7 @@ export function svgChart({ title, subtitle = '', groups }) {
   legend.push(`<line x1="${LABEL + 450}" y1="${y + 30}" x2="${LABEL + 474}" y2="${y + 30}" stroke="#d12c1f" stroke-width="2" stroke-dasharray="5 3"/><text x="${LABEL + 478}" y="${y + 34}">target</text>`);
   const height = y + 48;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">
-<style>.title{font-size:16px;font-weight:bold}.sub{fill:#555}.group{font-weight:bold;font-size:13px}.target{fill:#d12c1f;font-size:12px}</style>
+<style>.title{font-size:16px;font-weight:bold}.sub{fill:#555}.group{font-weight:bold;font-size:13px}.target{fill:#d12c1f;font-size:12px}.value{paint-order:stroke;stroke:#fff;stroke-width:3px}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" class="title">${escape(title)}</text>
 <text x="10" y="42" class="sub">${escape(subtitle)}</text>
