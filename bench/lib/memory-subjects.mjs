@@ -2,9 +2,12 @@
  * The in-process subjects. Each `create()` returns a fresh instance with the same async
  * methods, so the harness calls every subject the same way:
  *   put(id, data)  get(id) → data | undefined  del(id)  list(state) → array of ≤ 100 values
+ *   ids() → every id (the fastest way the subject's API has to list them all)
  * `list` gets a state object it may keep a cursor in. `ordered` says whether the subject
  * lists in id order with a cursor (ours) or only reads whatever its API enumerates first.
- * `create(max)` takes the entry bound for LRU subjects (others ignore it).
+ * `create(max, ttl)` takes the entry bound for LRU subjects (others ignore it) and an idle
+ * time to live in ms that every write sets, as each subject's API sets one (the raw Map,
+ * the limit, ignores it; unstorage's drivers ignore it too). `idsNote` says what ids() does.
  */
 import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
@@ -15,6 +18,7 @@ import unstorageLru from 'unstorage/drivers/lru-cache';
 import expressSession from 'express-session';
 import memorystore from 'memorystore';
 import { entry } from './dist.mjs';
+import { idWalker } from './id-walk.mjs';
 
 const require = createRequire(import.meta.url);
 const PAGE = 100;
@@ -46,6 +50,9 @@ function call(store, method, ...args) {
 
 /** An express-session store keeps the session object itself; it needs a `cookie`. */
 const COOKIE = { originalMaxAge: null, expires: null, httpOnly: true, path: '/' };
+/** The cookie of a session that expires `ttl` ms from now, as express-session writes it. */
+const cookie = (ttl) =>
+  ttl === undefined ? COOKIE : { originalMaxAge: ttl, maxAge: ttl, expires: new Date(Date.now() + ttl), httpOnly: true, path: '/' };
 
 export async function memorySubjects() {
   const { SessionManager, MemoryStore, LruStore } = await loadLibrary();
@@ -55,8 +62,10 @@ export async function memorySubjects() {
     name,
     role: 'ours',
     ordered: true,
-    create(max = LRU_MAX) {
-      const m = new SessionManager({ store: makeStore(max) });
+    idsNote: "a cursor walk of manager.list in pages of 1,000 with fields: 'id' if the library takes it, else fields: 'meta' (printed with the results)",
+    create(max = LRU_MAX, ttl = undefined) {
+      const m = new SessionManager({ store: makeStore(max), ttl });
+      let walker;
       return {
         put: (id, data) => m.put(id, data),
         get: async (id) => (await m.get(id))?.data,
@@ -66,6 +75,12 @@ export async function memorySubjects() {
           state.cursor = page.nextCursor;
           return page.sessions;
         },
+        async ids() {
+          walker ??= await idWalker(m);
+          return walker.all();
+        },
+        /** Which fields the id walk asked for (after the first ids()). */
+        idsFields: () => walker?.fields,
         close: () => m.close(),
       };
     },
@@ -75,7 +90,8 @@ export async function memorySubjects() {
     {
       name: 'raw Map (JSON)',
       role: 'limit',
-      note: 'put = JSON.stringify + Map#set; get = Map#get + JSON.parse; list = first 100 entries + JSON.parse',
+      note: 'put = JSON.stringify + Map#set; get = Map#get + JSON.parse; list = first 100 entries + JSON.parse; no TTL ever',
+      idsNote: '[...map.keys()]',
       create() {
         const map = new Map();
         return {
@@ -86,6 +102,7 @@ export async function memorySubjects() {
           },
           del: (id) => map.delete(id),
           list: () => firstEntries(map, PAGE, ([id, json]) => ({ id, data: JSON.parse(json) })),
+          ids: () => [...map.keys()],
           close() {},
         };
       },
@@ -93,9 +110,10 @@ export async function memorySubjects() {
     {
       name: 'raw lru-cache (JSON)',
       role: 'peer',
-      note: 'lru-cache 11 holding JSON strings; list = first 100 of entries()',
-      create(max = LRU_MAX) {
-        const cache = new LRUCache({ max });
+      note: 'lru-cache 11 holding JSON strings (ttl option when set); list = first 100 of entries()',
+      idsNote: '[...cache.keys()]',
+      create(max = LRU_MAX, ttl = undefined) {
+        const cache = new LRUCache({ max, ...(ttl === undefined ? {} : { ttl }) });
         return {
           put: (id, data) => void cache.set(id, JSON.stringify(data)),
           get: (id) => {
@@ -104,6 +122,7 @@ export async function memorySubjects() {
           },
           del: (id) => cache.delete(id),
           list: () => firstEntries(cache.entries(), PAGE, ([id, json]) => ({ id, data: JSON.parse(json) })),
+          ids: () => [...cache.keys()],
           close() {},
         };
       },
@@ -114,11 +133,12 @@ export async function memorySubjects() {
       name: 'Keyv (memory)',
       role: 'peer',
       vs: true,
-      note: 'new Keyv() over its default Map; list = first 100 of keyv.iterator()',
-      create() {
+      note: 'new Keyv() over its default Map (set(id, data, ttl) when set); list = first 100 of keyv.iterator()',
+      idsNote: 'every key of keyv.iterator() (which also reads the values: Keyv has no keys-only walk)',
+      create(max, ttl = undefined) {
         const keyv = new Keyv();
         return {
-          put: (id, data) => keyv.set(id, data),
+          put: (id, data) => keyv.set(id, data, ttl),
           get: (id) => keyv.get(id),
           del: (id) => keyv.delete(id),
           async list() {
@@ -127,6 +147,11 @@ export async function memorySubjects() {
               out.push({ id, data });
               if (out.length === PAGE) break;
             }
+            return out;
+          },
+          async ids() {
+            const out = [];
+            for await (const [id] of keyv.iterator()) out.push(id);
             return out;
           },
           close() {},
@@ -139,11 +164,13 @@ export async function memorySubjects() {
     ].map(([name, driver]) => ({
       name,
       role: 'peer',
-      note: 'list = getKeys() (every key) + getItems() of the first 100',
-      create(max = LRU_MAX) {
+      note: 'list = getKeys() (every key) + getItems() of the first 100; setItem(id, data, { ttl }) when set, which these drivers ignore',
+      idsNote: 'getKeys()',
+      create(max = LRU_MAX, ttl = undefined) {
         const storage = createStorage({ driver: driver(max) });
+        const options = ttl === undefined ? undefined : { ttl: ttl / 1000 };
         return {
-          put: (id, data) => storage.setItem(id, data),
+          put: (id, data) => storage.setItem(id, data, options),
           get: async (id) => (await storage.getItem(id)) ?? undefined,
           del: (id) => storage.removeItem(id),
           async list() {
@@ -151,6 +178,7 @@ export async function memorySubjects() {
             const items = await storage.getItems(keys.slice(0, PAGE));
             return items.map(({ key, value }) => ({ id: key, data: value }));
           },
+          ids: () => storage.getKeys(),
           close: () => storage.dispose(),
         };
       },
@@ -159,11 +187,12 @@ export async function memorySubjects() {
       name: 'express-session MemoryStore',
       role: 'peer',
       vs: true,
-      note: 'callback API; list = all() (parses every session) then the first 100',
-      create() {
+      note: 'callback API (a cookie expiring in ttl when set); list = all() (parses every session) then the first 100',
+      idsNote: 'Object.keys(all()) (it has no keys-only call; all() parses every session)',
+      create(max, ttl = undefined) {
         const store = new expressSession.MemoryStore();
         return {
-          put: (id, data) => call(store, 'set', id, { cookie: COOKIE, data }),
+          put: (id, data) => call(store, 'set', id, { cookie: cookie(ttl), data }),
           get: async (id) => (await call(store, 'get', id))?.data,
           del: (id) => call(store, 'destroy', id),
           async list() {
@@ -172,6 +201,7 @@ export async function memorySubjects() {
               .slice(0, PAGE)
               .map((id) => ({ id, data: all[id].data }));
           },
+          ids: async () => Object.keys(await call(store, 'all')),
           close() {},
         };
       },
@@ -180,12 +210,13 @@ export async function memorySubjects() {
       name: 'memorystore',
       role: 'peer',
       vs: true,
-      note: 'callback API, no prune timer; list = ids() (every key) + get() of the first 100',
-      create() {
+      note: 'callback API, no prune timer (a cookie with maxAge ttl when set); list = ids() (every key) + get() of the first 100',
+      idsNote: 'ids()',
+      create(max, ttl = undefined) {
         const MemoryStoreES = require('memorystore')(expressSession);
         const store = new MemoryStoreES({});
         return {
-          put: (id, data) => call(store, 'set', id, { cookie: COOKIE, data }),
+          put: (id, data) => call(store, 'set', id, { cookie: cookie(ttl), data }),
           get: async (id) => (await call(store, 'get', id))?.data,
           del: (id) => call(store, 'destroy', id),
           async list() {
@@ -194,6 +225,7 @@ export async function memorySubjects() {
             for (const id of ids.slice(0, PAGE)) out.push({ id, data: (await call(store, 'get', id))?.data });
             return out;
           },
+          ids: () => call(store, 'ids'),
           close: () => store.stopInterval(),
         };
       },

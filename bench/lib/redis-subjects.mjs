@@ -1,8 +1,11 @@
 /**
- * The Redis subjects. `create({ url, prefix })` connects a fresh instance (its own
+ * The Redis subjects. `create({ url, prefix, ttl })` connects a fresh instance (its own
  * connection) whose keys all start with `prefix`, and returns async methods:
  *   put(id, data)  get(id) → data | undefined  del(id)  list(state) → ≤ 100 values  close()
  *   fill(id, data) — a put that also feeds the subject's list index if it needs one (raw).
+ *   ids() → every id, the fastest way the subject's API has to list them all.
+ * With `ttl` (ms), every write sets that idle time to live as the subject's API sets one
+ * (issue 11's workload); the raw limit then is plain SET/GET/DEL: no TTL, no index.
  * No subject ever sends KEYS, FLUSHDB or FLUSHALL; the peers that list do it with SCAN,
  * because that is what their API does.
  */
@@ -14,6 +17,7 @@ import { Keyv } from 'keyv';
 import { createStorage } from 'unstorage';
 import unstorageRedis from 'unstorage/drivers/redis';
 import { built, entry } from './dist.mjs';
+import { idWalker } from './id-walk.mjs';
 
 const PAGE = 100;
 
@@ -33,10 +37,12 @@ async function ours() {
   return {
     name: 'agent-sessions RedisStore',
     role: 'ours',
-    note: 'SessionManager over RedisStore({ client, prefix }); list = manager.list({ limit: 100, cursor })',
-    async create({ url, prefix }) {
+    note: 'SessionManager over RedisStore({ client, prefix }) (and the manager\'s ttl when set); list = manager.list({ limit: 100, cursor })',
+    idsNote: "a cursor walk of manager.list in pages of 1,000 with fields: 'id' if the library takes it, else fields: 'meta' (printed with the results)",
+    async create({ url, prefix, ttl }) {
       const client = new Redis(url);
-      const m = new SessionManager({ store: new RedisStore({ client, prefix }) });
+      const m = new SessionManager({ store: new RedisStore({ client, prefix }), ttl });
+      let walker;
       return {
         put: (id, data) => m.put(id, data),
         fill: (id, data) => m.put(id, data),
@@ -47,6 +53,11 @@ async function ours() {
           state.cursor = page.nextCursor;
           return page.sessions;
         },
+        async ids() {
+          walker ??= await idWalker(m);
+          return walker.all();
+        },
+        idsFields: () => walker?.fields,
         async close() {
           await m.close();
           await client.quit();
@@ -62,8 +73,9 @@ export async function redisSubjects() {
     {
       name: 'raw ioredis (JSON)',
       role: 'limit',
-      note: 'put = SET key JSON.stringify(data); get = GET + JSON.parse; list = ZRANGE BYLEX of a sorted-set index (fed by fill, outside the put timing) + MGET',
-      async create({ url, prefix }) {
+      note: 'put = SET key JSON.stringify(data); get = GET + JSON.parse; clear = DEL (+ ZREM of the index, but not in the ttl workload); list = ZRANGE BYLEX of a sorted-set index (fed by fill, outside the put timing) + MGET; never a TTL',
+      idsNote: 'ZRANGE BYLEX of its index in pages of 1,000',
+      async create({ url, prefix, ttl }) {
         const client = new Redis(url);
         const index = `${prefix}index`;
         return {
@@ -73,13 +85,22 @@ export async function redisSubjects() {
             const json = await client.get(prefix + id);
             return json === null ? undefined : JSON.parse(json);
           },
-          del: (id) => client.pipeline().del(prefix + id).zrem(index, id).exec(),
+          del: ttl === undefined ? (id) => client.pipeline().del(prefix + id).zrem(index, id).exec() : (id) => client.del(prefix + id),
           async list(state) {
             const ids = await client.zrange(index, state.after ? `(${state.after}` : '-', '+', 'BYLEX', 'LIMIT', 0, PAGE);
             if (ids.length === 0) return [];
             state.after = ids.length === PAGE ? ids[PAGE - 1] : undefined;
             const values = await client.mget(ids.map((id) => prefix + id));
             return ids.map((id, i) => ({ id, data: JSON.parse(values[i]) }));
+          },
+          async ids() {
+            const out = [];
+            for (let after = '-'; ; ) {
+              const page = await client.zrange(index, after, '+', 'BYLEX', 'LIMIT', 0, 1000);
+              out.push(...page);
+              if (page.length < 1000) return out;
+              after = `(${page[page.length - 1]}`;
+            }
           },
           close: () => client.quit(),
         };
@@ -89,12 +110,13 @@ export async function redisSubjects() {
     {
       name: 'connect-redis',
       role: 'peer',
-      note: 'connect-redis 9 over node-redis 6 (express-session store, callback API); list = ids() (SCAN of the prefix, COUNT 100) + get() of the first 100, concurrently',
-      async create({ url, prefix }) {
+      note: 'connect-redis 9 over node-redis 6 (express-session store, callback API; ttl option in s when set, else its default of one day); list = ids() (SCAN of the prefix, COUNT 100) + get() of the first 100, concurrently',
+      idsNote: 'ids() (SCAN MATCH prefix, COUNT 100)',
+      async create({ url, prefix, ttl }) {
         const client = createClient({ url });
         client.on('error', () => {});
         await client.connect();
-        const store = new ConnectRedisStore({ client, prefix });
+        const store = new ConnectRedisStore({ client, prefix, ...(ttl === undefined ? {} : { ttl: ttl / 1000 }) });
         return {
           put: (id, data) => callback(store, 'set', id, { cookie: COOKIE, data }),
           fill: (id, data) => callback(store, 'set', id, { cookie: COOKIE, data }),
@@ -104,6 +126,7 @@ export async function redisSubjects() {
             const ids = (await callback(store, 'ids')).slice(0, PAGE);
             return Promise.all(ids.map(async (id) => ({ id, data: (await callback(store, 'get', id))?.data })));
           },
+          ids: () => callback(store, 'ids'),
           close: () => client.quit(),
         };
       },
@@ -111,15 +134,16 @@ export async function redisSubjects() {
     {
       name: '@keyv/redis',
       role: 'peer',
-      note: 'Keyv 5 over @keyv/redis 5 (node-redis), namespace = prefix; list = first 100 of keyv.iterator() (SCAN + MGET per batch)',
-      async create({ url, prefix }) {
+      note: 'Keyv 5 over @keyv/redis 5 (node-redis), namespace = prefix (set(id, data, ttl) when set); list = first 100 of keyv.iterator() (SCAN + MGET per batch)',
+      idsNote: 'every key of keyv.iterator() (SCAN + MGET per batch: it reads the values too, Keyv has no keys-only walk)',
+      async create({ url, prefix, ttl }) {
         const namespace = prefix.replace(/:$/, '');
         const adapter = new KeyvRedis(url, { namespace });
         const keyv = new Keyv(adapter, { namespace, useKeyPrefix: false });
         keyv.on('error', () => {});
         return {
-          put: (id, data) => keyv.set(id, data),
-          fill: (id, data) => keyv.set(id, data),
+          put: (id, data) => keyv.set(id, data, ttl),
+          fill: (id, data) => keyv.set(id, data, ttl),
           get: (id) => keyv.get(id),
           del: (id) => keyv.delete(id),
           async list() {
@@ -130,6 +154,11 @@ export async function redisSubjects() {
             }
             return out;
           },
+          async ids() {
+            const out = [];
+            for await (const [id] of keyv.iterator(namespace)) out.push(id);
+            return out;
+          },
           close: () => adapter.disconnect(),
         };
       },
@@ -137,9 +166,11 @@ export async function redisSubjects() {
     {
       name: 'unstorage (redis)',
       role: 'peer',
-      note: "unstorage's redis driver (ioredis), base = prefix; list = getKeys() (SCAN of the base, default COUNT) + getItems() (MGET) of the first 100",
-      async create({ url, prefix }) {
-        const storage = createStorage({ driver: unstorageRedis({ url, base: prefix.replace(/:$/, '') }) });
+      note: "unstorage's redis driver (ioredis), base = prefix (driver option ttl in s when set: SET … EX); list = getKeys() (SCAN of the base, default COUNT) + getItems() (MGET) of the first 100",
+      idsNote: 'getKeys() (SCAN MATCH base, default COUNT)',
+      async create({ url, prefix, ttl }) {
+        const driver = unstorageRedis({ url, base: prefix.replace(/:$/, ''), ...(ttl === undefined ? {} : { ttl: ttl / 1000 }) });
+        const storage = createStorage({ driver });
         return {
           put: (id, data) => storage.setItem(id, data),
           fill: (id, data) => storage.setItem(id, data),
@@ -150,6 +181,7 @@ export async function redisSubjects() {
             const items = await storage.getItems(keys);
             return items.map(({ key, value }) => ({ id: key, data: value }));
           },
+          ids: () => storage.getKeys(),
           close: () => storage.dispose(),
         };
       },

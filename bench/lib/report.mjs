@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { svgChart } from './chart.mjs';
 import { describeDist } from './dist.mjs';
 
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
@@ -73,14 +74,22 @@ export function environment() {
   return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load}; library: ${describeDist()}`;
 }
 
+/** The file name of a suite's results, `<suite>-quick` for a BENCH_QUICK run (git-ignored). */
+export const resultName = (suite) => `${suite}${process.env.BENCH_QUICK === '1' ? '-quick' : ''}`;
+
 /**
  * Prints `markdown` and writes it to `bench/results/<suite>.md` (`<suite>-quick.md` for a
- * BENCH_QUICK run, which git ignores, so a smoke run never replaces a real result).
+ * BENCH_QUICK run, which git ignores, so a smoke run never replaces a real result). With
+ * `chart` (see lib/chart.mjs), also writes it as `<suite>.svg` next to the markdown.
  */
-export function publish(suite, markdown) {
+export function publish(suite, markdown, chart) {
   process.stdout.write(`${markdown}\n`);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const name = `${suite}${process.env.BENCH_QUICK === '1' ? '-quick' : ''}.md`;
-  writeFileSync(join(RESULTS_DIR, name), `${markdown}\n`);
-  process.stdout.write(`\n(written to bench/results/${name})\n`);
+  const name = resultName(suite);
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), `${markdown}\n`);
+  process.stdout.write(`\n(written to bench/results/${name}.md)\n`);
+  if (chart) {
+    writeFileSync(join(RESULTS_DIR, `${name}.svg`), svgChart(chart));
+    process.stdout.write(`(chart written to bench/results/${name}.svg)\n`);
+  }
 }

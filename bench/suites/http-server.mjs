@@ -29,16 +29,17 @@ function jsonMap() {
   return { get: (id) => map.get(id), write };
 }
 
-async function ourManager() {
+/** Our manager over the memory store; `ttl` (ms) as the manager's idle time to live. */
+async function ourManager(ttl) {
   const { SessionManager } = await import(entry('index.js').href);
-  const manager = new SessionManager();
+  const manager = new SessionManager({ ttl });
   for (let i = 0; i < FILL; i++) await manager.put(idOf(i), sessionData(i));
   return manager;
 }
 
-async function ourHandler() {
+async function ourHandler(ttl) {
   const { createSessionsHandler } = await import(entry('http.js').href);
-  return createSessionsHandler(await ourManager());
+  return createSessionsHandler(await ourManager(ttl));
 }
 
 const PREFIX = '/sessions/';
@@ -124,6 +125,8 @@ async function build() {
     }
     case 'ours on node:http':
       return createServer(await ourHandler());
+    case 'ours on node:http, ttl 1 h':
+      return createServer(await ourHandler(60 * 60_000));
     case 'ours in Express': {
       const app = express();
       app.use(await ourHandler());

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { built } from '../lib/dist.mjs';
 import { sessionData } from '../lib/fixture.mjs';
-import { cell, environment, paired, publish, ratio, table, Targets } from '../lib/report.mjs';
+import { cell, environment, paired, publish, ratio, resultName, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -29,6 +29,7 @@ const SUBJECTS = [
   { name: 'Express route + SessionManager', role: 'framework', ours: true, note: 'Express 5 routes calling SessionManager get/put themselves (res.json)' },
   { name: 'Fastify route + SessionManager', role: 'framework', ours: true, note: 'Fastify 5 routes calling SessionManager get/put themselves' },
   { name: 'ours on node:http', role: 'ours', needsHttp: true, note: 'http.createServer(createSessionsHandler(manager))' },
+  { name: 'ours on node:http, ttl 1 h', role: 'ours', needsHttp: true, note: 'the same with new SessionManager({ ttl: one hour }) (issue 11: every real session store sets one)' },
   { name: 'ours in Express', role: 'ours', needsHttp: true, note: 'app.use(createSessionsHandler(manager)); the handler reads the body' },
   { name: 'ours in Fastify', role: 'ours', needsHttp: true, note: "routes /sessions and /sessions/* in a scope without body parsers, reply.hijack(), handler(request.raw, reply.raw)" },
 ];
@@ -130,9 +131,11 @@ const rows = active.map((s) => [
 ]);
 
 const targets = new Targets();
+const targets11 = new Targets();
 const vs = (a, b, m) => paired(samples.get(a)[m], samples.get(b)[m]).median;
 if (!HAVE_HTTP) {
   targets.note('our handler not measured: dist/http.js is not built');
+  targets11.note('our handler not measured: dist/http.js is not built');
 } else {
   for (const m of ['GET', 'PUT']) {
     targets.check(`ours on node:http vs bare node:http + Map, ${m}`, vs('ours on node:http', limit, m), '>=', 0.7);
@@ -140,6 +143,7 @@ if (!HAVE_HTTP) {
       targets.check(`ours in ${fw} vs ${fw}'s hand-written route + Map, ${m} (within 10%)`, vs(`ours in ${fw}`, `${fw} route + Map`, m), '>=', 0.9);
     }
   }
+  targets11.check('ours on node:http, ttl 1 h, vs a bare node:http route that parses the { "data": … } body and stores it, PUT', vs('ours on node:http, ttl 1 h', limit, 'PUT'), '>=', 0.7);
   for (const m of ['GET', 'PUT']) {
     for (const fw of ['Express', 'Fastify']) {
       const x = vs(`ours in ${fw}`, `${fw} route + SessionManager`, m);
@@ -147,6 +151,16 @@ if (!HAVE_HTTP) {
     }
   }
 }
+
+const bars = (m) => active.map((s) => ({ name: s.name, role: s.role === 'framework' ? 'peer' : s.role, value: vs(s.name, limit, m) }));
+const chart = {
+  title: 'http: ratio to a bare node:http route over a Map (higher is faster)',
+  subtitle: `${resultName('http')}.md · autocannon, ${CONNECTIONS} connections · median of ${ROUNDS} paired rounds · client and servers share 2 cores`,
+  groups: [
+    { label: 'PUT /sessions/{id} — issues 4 and 11', target: 0.7, targetLabel: 'target ≥ 0.7× for ours on node:http', bars: bars('PUT') },
+    { label: 'GET /sessions/{id} — issue 4', target: 0.7, targetLabel: 'target ≥ 0.7× for ours on node:http', bars: bars('GET') },
+  ],
+};
 
 publish(
   'http',
@@ -156,6 +170,8 @@ ${environment()}. Command: \`npm run bench -- http\`${QUICK ? ' (BENCH_QUICK=1: 
 autocannon in the bench process, ${CONNECTIONS} connections, keep-alive, loopback; each server in its own child process, pre-filled with ${FILL.toLocaleString('en')} sessions of ~1 KB; requests rotate over those ${FILL.toLocaleString('en')} ids (PUT overwrites them with a ~1 KB body). ${ROUNDS} rounds of ${SECONDS} s per subject and method after a 1 s warm-up, subjects interleaved; median requests/s; in brackets the ratio to bare node:http (median of per-round ratios) and the smallest–largest of those. Every server's GET and PUT answers are checked before it is loaded. Client and servers share the machine's 2 cores: ratios only.
 
 ${table(['subject', 'GET req/s', 'PUT req/s'], rows)}
+
+![chart](${resultName('http')}.svg)
 
 Subjects:
 ${SUBJECTS.map((s) => `- ${s.name}: ${s.needsHttp && !HAVE_HTTP ? 'SKIPPED — dist/http.js is not built' : s.note}`).join('\n')}
@@ -169,6 +185,11 @@ itself costs.
 
 ${targets}
 
+## Targets (issue 11)
+
+${targets11}
+
 Suite time: ${((Date.now() - started) / 1000).toFixed(0)} s.
 `,
+  chart,
 );

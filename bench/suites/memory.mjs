@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeData, makeIds, prng } from '../lib/fixture.mjs';
 import { loadLibrary, memorySubjects } from '../lib/memory-subjects.mjs';
-import { cell, environment, median, paired, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
+import { HOUR, idsThroughput, TTL_OPS, ttlThroughput } from '../lib/memory-ttl.mjs';
+import { cell, environment, median, paired, publish, rate, ratio, resultName, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -198,6 +199,18 @@ const started = Date.now();
 const stage = (what) => process.stderr.write(`memory: ${what} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 const samples = await throughput(subjects);
 stage('throughput done');
+const ttl = await ttlThroughput(subjects, {
+  ids,
+  data,
+  rounds: ROUNDS,
+  gc,
+  async check(subject, inst) {
+    deepStrictEqual(await inst.get(ids[7]), data[7], `${subject.name}: get after put (ttl workload)`);
+  },
+});
+stage('ttl workload done');
+const idWalk = await idsThroughput(subjects, { ids, data, rounds: ROUNDS, gc });
+stage('list every id done');
 const scale = await listScale();
 stage('list scaling done');
 const heap = heapPerSession(subjects);
@@ -231,6 +244,50 @@ for (const ours of subjects.filter((s) => s.role === 'ours')) {
   }
   targets.check(`${short} heap per session vs raw Map`, heap.get(ours.name) / heap.get(limit), '<=', 1.25);
 }
+const targets11 = new Targets();
+const ttlBase = ttl.get(limit);
+const inMemoryPeers = subjects.filter((s) => s.role === 'peer' && !s.name.startsWith('raw '));
+for (const ours of subjects.filter((s) => s.role === 'ours')) {
+  const t = ttl.get(ours.name);
+  const short = ours.name.replace('agent-sessions ', '');
+  targets11.check(`${short} get, first read after put, ttl 1 h, vs raw Map + JSON`, paired(t['get after put'], ttlBase['get after put']).median, '>=', 0.8);
+  const vsPeers = inMemoryPeers.map((p) => [p.name, paired(t.clear, ttl.get(p.name).clear).median]);
+  const behind = vsPeers.filter(([, x]) => x <= 1).map(([name]) => name);
+  targets11.check(
+    `${short} clear ahead of every in-memory peer${behind.length ? ` (behind: ${behind.join(', ')})` : ''}; slowest ratio`,
+    Math.min(...vsPeers.map(([, x]) => x)),
+    '>=',
+    1,
+    (x) => `${x.toFixed(3)}×`,
+  );
+  targets11.check(
+    `${short} list every id of ${N.toLocaleString('en')} vs Map.keys() (walk with fields: '${idWalk.fields.get(ours.name)}')`,
+    paired(idWalk.samples.get(ours.name), idWalk.samples.get(limit)).median,
+    '>=',
+    0.3,
+  );
+}
+const idsMs = (name) => 1000 / median(idWalk.samples.get(name));
+const rows11 = subjects.map((s) => [
+  s.role === 'ours' ? `**${s.name}**` : s.name,
+  ...TTL_OPS.map((op) => cell(ttl.get(s.name)[op], ttlBase[op])),
+  `${idsMs(s.name) < 10 ? idsMs(s.name).toFixed(2) : idsMs(s.name).toFixed(1)} ms (${ratio(paired(idWalk.samples.get(s.name), idWalk.samples.get(limit)).median)})`,
+]);
+const bars = (op, from, of = (x) => x[op]) =>
+  subjects.map((s) => ({ name: s.name, role: s.role, value: paired(of(from.get(s.name)), of(from.get(limit))).median }));
+const chart = {
+  title: 'memory: ratio to a raw Map of JSON strings (higher is faster)',
+  subtitle: `${resultName('memory')}.md · ${N.toLocaleString('en')} sessions of ~1 KB · median of ${ROUNDS} paired rounds · shared 2-core machine`,
+  groups: [
+    { label: 'get, first read after put (ttl 1 h) — issue 11', target: 0.8, bars: bars('get after put', ttl) },
+    { label: 'clear (ttl 1 h) — issue 11: ahead of every peer', bars: bars('clear', ttl) },
+    { label: 'put, new id (ttl 1 h)', bars: bars('put', ttl) },
+    { label: `list every id of ${N.toLocaleString('en')} — issue 11`, target: 0.3, bars: bars(null, idWalk.samples, (x) => x) },
+    { label: 'get hit, steady state (no ttl) — issue 2', target: 0.8, bars: bars('get hit', samples) },
+    { label: 'put, new id (no ttl) — issue 2', target: 0.5, bars: bars('put', samples) },
+    { label: 'overwrite (no ttl) — issue 2', target: 0.5, bars: bars('overwrite', samples) },
+  ],
+};
 for (const r of scale) {
   const what = `${r.name} list page (fields: ${r.fields}) cost at ${BIG.toLocaleString('en')} vs ${SMALL.toLocaleString('en')} sessions`;
   if (r.fields === 'all') targets.check(what, r.cost, '<=', 3);
@@ -265,6 +322,21 @@ ${table(
 
 ${targets}
 
+## Issue 11: ttl on, each session written then read once; list every id
+
+![chart](${resultName('memory')}.svg)
+
+Every subject is created with an idle ttl of one hour (${HOUR} ms) set as its API sets one (see Subjects; the raw Map, the limit, keeps no ttl; unstorage's memory and lru-cache drivers ignore the ttl they are given). ${ROUNDS} rounds after a warm-up round that also checks answers; in each round, each subject, on a fresh instance, runs 3 passes of: put ${N.toLocaleString('en')} new ids, get each once (the **first read after its put**, no warm-up pass), clear each; subjects back to back, order rotated per round; median ops/s and, in brackets, the paired ratio to the raw Map. "list every id": each subject filled with ${N.toLocaleString('en')} sessions (ttl set), then its all-ids call walked again and again for 200 ms (at least 3 walks); median ms per walk and, in brackets, the paired ratio of walks/s to the raw Map's \`[...map.keys()]\`.
+
+${table(['subject', ...TTL_OPS.map((op) => `${op} ops/s`), `list every id of ${N.toLocaleString('en')}`], rows11)}
+
+What "list every id" calls, per subject:
+${subjects.map((s) => `- ${s.name}: ${s.idsNote}${idWalk.fields.has(s.name) ? ` — **this run used fields: '${idWalk.fields.get(s.name)}'**${idWalk.fields.get(s.name) === 'meta' ? ' (the library takes no `fields: \'id\'` yet: this is its fastest listing today, sessions without data)' : ''}` : ''}`).join('\n')}
+
+## Targets (issue 11)
+
+${targets11}
+
 Suite time: ${((Date.now() - started) / 1000).toFixed(0)} s.
 `;
-publish('memory', markdown);
+publish('memory', markdown, chart);

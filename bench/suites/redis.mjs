@@ -13,7 +13,8 @@ import { drive } from '../lib/drive.mjs';
 import { makeData, makeIds } from '../lib/fixture.mjs';
 import { redisSubjects } from '../lib/redis-subjects.mjs';
 import { deletePrefix, findRedis } from '../lib/redis-server.mjs';
-import { cell, environment, paired, publish, rate, ratio, table, Targets } from '../lib/report.mjs';
+import { HOUR, idsTimes, INFLIGHT as TTL_INFLIGHT, TTL_OPS, ttlThroughput } from '../lib/redis-ttl.mjs';
+import { cell, environment, median, paired, publish, rate, ratio, resultName, table, Targets } from '../lib/report.mjs';
 import { startProxy } from '../lib/rt-proxy.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -23,6 +24,8 @@ const OPS_64 = QUICK ? 2_000 : 10_000; // … with 64 in flight
 const LIST_N = QUICK ? 10_000 : 100_000;
 const LIST_MAX_PAGES = 30;
 const LIST_BUDGET_MS = 3_000;
+const IDS_N = QUICK ? 2_000 : 10_000; // sessions for "list every id"
+const IDS_WALKS = QUICK ? 3 : 7;
 const INFLIGHT = [1, 64];
 
 const redis = await findRedis();
@@ -82,6 +85,10 @@ try {
     process.stderr.write(`redis: round ${round}/${ROUNDS} done\n`);
   }
   for (const inst of insts.values()) await inst.close();
+
+  // --- issue 11: ttl 1 h, put / first read after put / clear, at 64 and 1 in flight ---
+  const ttl = await ttlThroughput(active, { url: redis.url, runPrefix, pool, rounds: ROUNDS, ops: { 64: OPS_64, 1: OPS_1 } });
+  const idWalk = await idsTimes(active, { url: redis.url, runPrefix, pool, n: IDS_N, walks: IDS_WALKS, admin });
 
   // --- round trips and commands per operation, counted by a proxy, 1 in flight ---
   const proxy = await startProxy(redis.port, new URL(redis.url).hostname);
@@ -185,6 +192,52 @@ try {
     }
   }
 
+  // --- issue 11 report ---
+  const ttlCols = TTL_INFLIGHT.flatMap((k) => TTL_OPS.map((op) => `${op} ${k}`));
+  const idsMs = (name) => median(idWalk.times.get(name).ms);
+  const PEER_IDS = 'connect-redis';
+  const haveIdsPeer = idWalk.times.has(PEER_IDS);
+  const rows11 = active.map((s) => [
+    s.role === 'ours' ? `**${s.name}**` : s.name,
+    ...ttlCols.map((c) => cell(ttl.get(s.name)[c], ttl.get(limit)[c])),
+    `${idsMs(s.name).toFixed(1)} ms${haveIdsPeer ? ` (${ratio(idsMs(PEER_IDS) / idsMs(s.name))})` : ''}`,
+  ]);
+  const targets11 = new Targets();
+  const vs11 = (a, c) => paired(ttl.get(a)[c], ttl.get(limit)[c]).median;
+  if (ours !== undefined) {
+    const o = ours.name;
+    targets11.check('RedisStore put at 64 in flight vs raw SET (ttl 1 h)', vs11(o, 'put 64'), '>=', 0.85);
+    targets11.check('RedisStore put at 1 in flight vs raw SET (ttl 1 h)', vs11(o, 'put 1'), '>=', 0.9);
+    targets11.check('RedisStore clear at 64 in flight vs raw DEL (ttl 1 h)', vs11(o, 'clear 64'), '>=', 0.8);
+    targets11.check('RedisStore get (first read after put) at 64 in flight vs raw GET (ttl 1 h)', vs11(o, 'get after put 64'), '>=', 0.95);
+    if (haveIdsPeer) {
+      targets11.check(
+        `RedisStore list every id of ${IDS_N.toLocaleString('en')} vs connect-redis ids() (speed ratio; walk with fields: '${idWalk.fields.get(o)}')`,
+        idsMs(PEER_IDS) / idsMs(o),
+        '>=',
+        1,
+      );
+    }
+    targets11.note(`(not a target) RedisStore clear at 1 in flight vs raw DEL: ${ratio(vs11(o, 'clear 1'))}; get after put at 1 in flight: ${ratio(vs11(o, 'get after put 1'))}`);
+  }
+  const bars = (from, col, of = (x) => paired(x[col], from.get(limit)[col]).median) =>
+    active.map((s) => ({ name: s.name, role: s.role, value: of(from.get(s.name)) }));
+  const chart = {
+    title: 'redis: ratio to raw ioredis on the same Redis (higher is faster)',
+    subtitle: `${resultName('redis')}.md · ~1 KB sessions · median of ${ROUNDS} paired rounds · shared 2-core machine, Redis on the same cores`,
+    groups: [
+      { label: 'put, 64 in flight (ttl 1 h) — issue 11', target: 0.85, bars: bars(ttl, 'put 64') },
+      { label: 'put, 1 in flight (ttl 1 h) — issue 11', target: 0.9, bars: bars(ttl, 'put 1') },
+      { label: 'clear, 64 in flight (ttl 1 h) — issue 11', target: 0.8, bars: bars(ttl, 'clear 64') },
+      { label: 'get, first read after put, 64 in flight (ttl 1 h) — issue 11', target: 0.95, bars: bars(ttl, 'get after put 64') },
+      ...(haveIdsPeer
+        ? [{ label: `list every id of ${IDS_N.toLocaleString('en')}: speed vs connect-redis ids() — issue 11`, target: 1, targetLabel: 'target: as fast as connect-redis', bars: bars(idWalk.times, null, (x) => idsMs(PEER_IDS) / median(x.ms)) }]
+        : []),
+      { label: 'get, 64 in flight (no ttl) — issue 3', target: 0.9, bars: bars(results, 'get 64') },
+      { label: 'put, 64 in flight (no ttl) — issue 3', target: 0.7, bars: bars(results, 'put 64') },
+    ],
+  };
+
   const markdown = `# Bench: Redis stores
 
 ${environment()}. Redis: ${redis.label}. Command: \`npm run bench -- redis\`${QUICK ? ' (BENCH_QUICK=1: smaller sizes, not for comparison)' : ''}.
@@ -207,9 +260,24 @@ Notes:
 
 ${targets}
 
+## Issue 11: ttl on, each session written then read once; list every id
+
+![chart](${resultName('redis')}.svg)
+
+Every subject is created with an idle ttl of one hour (${HOUR} ms), set as its API sets one (see Subjects); the limit is raw ioredis \`SET\` / \`GET\` / \`DEL\` with no TTL and no index. ${ROUNDS} rounds after a warm-up round that also checks answers; per round and per number in flight, each subject (back to back, order rotated per round) puts ${OPS_64.toLocaleString('en')} new ids at 64 in flight (${OPS_1.toLocaleString('en')} at 1), reads each once (the **first read after its put**), then clears them all; each phase timed; median ops/s and the paired ratio to raw ioredis. "list every id": each subject alone, filled with ${IDS_N.toLocaleString('en')} sessions (ttl set) under its own prefix, its all-ids call timed ${IDS_WALKS} times, median ms; in brackets the speed ratio to connect-redis \`ids()\` (its ms over theirs). SCAN-based listings walk every key of the database (${[...idWalk.times.values()].map((t) => t.dbsize.toLocaleString('en')).join(', ')} keys when each was measured, other users of the shared Redis included).
+
+${table(['subject', ...ttlCols.map((c) => c.replace(/ (\d+)$/, ', $1 in flight')), `list every id of ${IDS_N.toLocaleString('en')}`], rows11)}
+
+What "list every id" calls, per subject:
+${active.map((s) => `- ${s.name}: ${s.idsNote}${idWalk.fields.has(s.name) ? ` — **this run used fields: '${idWalk.fields.get(s.name)}'**${idWalk.fields.get(s.name) === 'meta' ? ' (the library takes no `fields: \'id\'` yet: this is its fastest listing today, sessions without data)' : ''}` : ''}`).join('\n')}
+
+## Targets (issue 11)
+
+${targets11}
+
 Suite time: ${((Date.now() - started) / 1000).toFixed(0)} s.
 `;
-  publish('redis', markdown);
+  publish('redis', markdown, chart);
 } finally {
   await cleanup();
   admin.disconnect();
