@@ -20,14 +20,18 @@ export interface Session<T = unknown> {
   id: string;
   /** The caller's JSON value. Absent from sessions listed with `fields: 'meta'`. */
   data: T;
-  /** 1 on create, +1 on every successful put or update. */
+  /** 1 on create, +1 on every successful write: put, update, append, pop, truncate. */
   version: number;
   /** When the session was created (ISO 8601); kept across replaces. */
   createdAt: string;
-  /** When `data` was last written (ISO 8601). */
+  /** When the session last changed, its data or its items (ISO 8601). */
   updatedAt: string;
   /** When the session expires (ISO 8601), or `null` for never. */
   expiresAt: string | null;
+  /** How many items the session's log holds; 0 when none. */
+  itemCount: number;
+  /** The seq the next append continues after; 0 before any. */
+  lastSeq: number;
 }
 
 /** A session listed with `fields: 'meta'`: everything but `data`. */
@@ -42,14 +46,18 @@ export interface SessionRecord {
   id: string;
   /** The session's data as JSON text. Absent when listed with `meta: true`. */
   data?: string;
-  /** Integer, 1 on create, +1 on every write of `data`. */
+  /** Integer, 1 on create, +1 on every write: of `data` (put) or of items (append, pop, truncate). */
   version: number;
   /** Creation time, ms since epoch; kept when the session is replaced. */
   createdAt: EpochMilliseconds;
-  /** Time of the last write of `data`, ms since epoch. */
+  /** Time of the last write, of `data` or of items, ms since epoch. */
   updatedAt: EpochMilliseconds;
   /** Expiry time, ms since epoch, or `null` for never. A record is gone once `now >= expiresAt`. */
   expiresAt: EpochMilliseconds | null;
+  /** Items in the session's log. */
+  itemCount: number;
+  /** Seq of the newest item (the next append continues after it); 0 before any. */
+  lastSeq: number;
 }
 
 /** What {@link SessionStore.put} is asked to write. */
@@ -153,8 +161,167 @@ export interface SessionStore {
   delete(input: StoreDeleteInput): Promise<StoreWriteResult>;
   /** Up to `limit` live records in id order, after `after`, starting with `prefix`. */
   list(query: StoreListQuery): Promise<SessionRecord[]>;
+  /**
+   * Appends items atomically, all or none, with consecutive seqs and one version bump,
+   * creating the session (`data` `'null'`) when none is live. Steps, in order: a remembered
+   * `idempotencyKey` answers its first result (`replayed: true`); an `ifVersion` mismatch,
+   * a `replaceAfter` above `lastSeq`, or a log over `maxItems`/`maxLogBytes` (unless
+   * `dropOldest`) refuses with nothing changed. Renews expiry as {@link put} does.
+   */
+  append(input: StoreAppendInput): Promise<StoreAppendResult>;
+  /** A page of the live session's items by seq, or `undefined` when there is no live session. */
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined>;
+  /** Removes and returns the newest item (version + 1); nothing to pop changes nothing. */
+  pop(input: StorePopInput): Promise<StorePopResult>;
+  /** Removes every item after or before a seq (version + 1 when any was removed). */
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult>;
   /** Whether the backend answers. Never rejects. */
   ping(): Promise<boolean>;
   /** Release connections and timers so the process can exit. */
   close(): Promise<void>;
 }
+
+/** How long a store remembers an append's `idempotencyKey`, in ms: 24 hours. */
+export const IDEMPOTENCY_WINDOW: Milliseconds = 86_400_000;
+
+/** How many keyed appends per session a store remembers: a key is forgotten after this many newer ones. */
+export const IDEMPOTENCY_KEYS = 1000;
+
+/** One item of a session's log as an adapter keeps it. */
+export interface ItemRecord {
+  /** 1, 2, 3… per session; dense from the oldest kept item to the newest. */
+  seq: number;
+  /** The item as JSON text. */
+  data: string;
+  /** When it was appended, ms since epoch. */
+  createdAt: EpochMilliseconds;
+}
+
+/** What {@link SessionStore.append} is asked to add. */
+export interface StoreAppendInput {
+  /** The identifier. */
+  id: string;
+  /** The items as JSON text, 1 to 1000, already validated. */
+  items: string[];
+  /** The clock, ms since epoch: each item's `createdAt`, the session's `updatedAt` (and `createdAt` when new). */
+  now: EpochMilliseconds;
+  /** The idle deadline, as for {@link StorePutInput.idleExpiresAt}. */
+  idleExpiresAt: EpochMilliseconds | null;
+  /** Absolute lifetime cap from `createdAt`, in ms, or `null` for none. */
+  maxLifetime: Milliseconds | null;
+  /** Append only if the live version is this; `0` means only if none is live. */
+  ifVersion?: number;
+  /** A key this session has seen within {@link IDEMPOTENCY_WINDOW} answers its first result again, changing nothing. */
+  idempotencyKey?: string;
+  /** First remove every item with a seq above this (then `lastSeq` is this), in the same step. */
+  replaceAfter?: number;
+  /** Most items the log may hold after the append, or `null` for no limit. */
+  maxItems: number | null;
+  /** Most UTF-8 bytes of item JSON the log may hold after the append, or `null` for no limit. */
+  maxLogBytes: number | null;
+  /** Over a limit, remove the oldest items until it fits instead of refusing. */
+  dropOldest: boolean;
+}
+
+/** The result of {@link SessionStore.append}. */
+export type StoreAppendResult = StoreAppendDone | StoreAppendRefused;
+
+/** An append that happened (or was answered again for its idempotency key). */
+export interface StoreAppendDone {
+  /** Always `true`. */
+  ok: true;
+  /** The session's version after the append. */
+  version: number;
+  /** Seq of the first item appended. */
+  firstSeq: number;
+  /** Seq of the last item appended. */
+  lastSeq: number;
+  /** `true` when the idempotency key was seen and nothing was applied now. */
+  replayed: boolean;
+}
+
+/** An append refused, with nothing changed. */
+export interface StoreAppendRefused {
+  /** Always `false`. */
+  ok: false;
+  /** `version`: `ifVersion` did not match; `replaceAfter`: it is above `lastSeq`; `full`: over `maxItems` or `maxLogBytes`. */
+  reason: 'version' | 'replaceAfter' | 'full';
+  /** The live version, `0` when there is none. */
+  currentVersion: number;
+  /** The live `lastSeq`, `0` when there is none. */
+  lastSeq: number;
+}
+
+/** One page request to {@link SessionStore.items}. */
+export interface StoreItemsQuery {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch. */
+  now: EpochMilliseconds;
+  /** Only seqs above this (exclusive), a whole number ≥ 0. */
+  after?: number;
+  /** Only seqs below this (exclusive), a whole number ≥ 0. */
+  before?: number;
+  /** At most this many items, 1 to 1000. */
+  limit: number;
+  /** `asc`: the oldest first, from just after `after`; `desc`: the newest first, from just before `before`. */
+  order: 'asc' | 'desc';
+}
+
+/** A page of {@link SessionStore.items}. */
+export interface StoreItemsPage {
+  /** The items, in the order asked for. */
+  items: ItemRecord[];
+  /** The session's version. */
+  version: number;
+  /** Whether the range holds more items beyond this page, in the direction of travel. */
+  hasMore: boolean;
+}
+
+/** What {@link SessionStore.pop} is asked to remove. */
+export interface StorePopInput {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch. */
+  now: EpochMilliseconds;
+  /** Pop only if the live version is this. */
+  ifVersion?: number;
+}
+
+/** The result of {@link SessionStore.pop}. */
+export type StorePopResult =
+  | {
+      /** Always `true`. */
+      ok: true;
+      /** The removed item, or `undefined` when the log was empty or there is no session. */
+      item: ItemRecord | undefined;
+      /** The version after the pop (unchanged when nothing was removed; `0` for no session). */
+      version: number;
+    }
+  | StoreWriteRefused;
+
+/** What {@link SessionStore.truncate} is asked to remove: exactly one of `after` and `before`. */
+export interface StoreTruncateInput {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch. */
+  now: EpochMilliseconds;
+  /** Remove every item with a seq above this (a rewind). */
+  after?: number;
+  /** Remove every item with a seq below this (a compaction). */
+  before?: number;
+  /** Truncate only if the live version is this. */
+  ifVersion?: number;
+}
+
+/** The result of {@link SessionStore.truncate}. */
+export type StoreTruncateResult =
+  | {
+      /** Always `true`. */
+      ok: true;
+      /** How many items were removed. */
+      removed: number;
+      /** The version after (bumped only when something was removed; `0` for no session). */
+      version: number;
+    }
+  | StoreWriteRefused;
