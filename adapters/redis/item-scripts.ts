@@ -86,7 +86,8 @@ if after and after < last then
 end
 local kept = math.max(0, math.min(count, (after or last) - oldest + 1))
 local max_items, max_bytes = tonumber(ARGV[8]), tonumber(ARGV[9])
--- the oldest items to drop so that the log fits after the append
+-- the oldest items to drop so that the log fits after the append (their bytes are read only
+-- when maxLogBytes needs them, and when they are removed)
 local drop, drop_bytes = 0, 0
 local function over() return (max_items and kept - drop + n > max_items)
   or (max_bytes and bytes - cut_bytes - drop_bytes + added > max_bytes) end
@@ -99,7 +100,7 @@ if over() then return {0, 'full', num(version), num(last)} end
 -- nothing refused: write
 if cur and not live then redis.call('DEL', KEYS[1], KEYS[2]) elseif not cur then redis.call('DEL', KEYS[2]) end
 if cut_from <= last then span(KEYS[2], cut_from, last, true) end
-if drop > 0 then span(KEYS[2], oldest, oldest + drop - 1, true) end
+if drop > 0 then drop_bytes = span(KEYS[2], oldest, oldest + drop - 1, true) end
 if after then last = after end
 local first, fields = last + 1, {}
 for i = 13, #ARGV do
