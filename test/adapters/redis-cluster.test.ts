@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
+import { checkLog } from './redis-helpers.js';
 import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { freePort, hasRedisServer } from '../helpers/redis-server.js';
 
@@ -237,36 +238,49 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
   });
 
   describe('across processes', () => {
-    it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
+    /** Runs the child (redis-cluster.child.ts) in 8 processes on `job`; each prints `{ versions }`. */
+    async function eight(job: Record<string, unknown>): Promise<number[][]> {
       const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-cluster-child-'));
       try {
         // As in redis-processes.test.ts: one CommonJS bundle (ioredis included) run with plain node.
         const outfile = await bundleChild(join(here, 'redis-cluster.child.ts'), dir);
-        const prefix = randomPrefix();
-        const job = { ports: cluster.startupNodes.map((n) => n.port), prefix, id: 'counter', count: 50 };
-        const results = await Promise.all(
+        const ports = cluster.startupNodes.map((n) => n.port);
+        return await Promise.all(
           Array.from(
             { length: 8 },
             () =>
               new Promise<number[]>((resolve, reject) =>
-                execFile(process.execPath, [outfile, JSON.stringify(job)], { timeout: 60_000 }, (err, stdout, stderr) =>
+                execFile(process.execPath, [outfile, JSON.stringify({ ports, ...job })], { timeout: 60_000 }, (err, stdout, stderr) =>
                   err ? reject(new Error(`child failed: ${stderr || err.message}`)) : resolve((JSON.parse(stdout) as { versions: number[] }).versions),
                 ),
               ),
           ),
         );
-        for (const versions of results) {
-          expect(versions).toHaveLength(50);
-          for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
-        }
-        const all = results.flat().sort((a, b) => a - b);
-        expect(new Set(all).size).toBe(400);
-        const sessions = new SessionManager<{ n: number }>({ store: new RedisStore({ client, prefix }) });
-        expect(await sessions.get('counter')).toMatchObject({ data: { n: 400 }, version: 400 });
-        await sessions.close();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+
+    it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
+      const prefix = randomPrefix();
+      const results = await eight({ prefix, id: 'counter', count: 50 });
+      for (const versions of results) {
+        expect(versions).toHaveLength(50);
+        for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
+      }
+      const all = results.flat().sort((a, b) => a - b);
+      expect(new Set(all).size).toBe(400);
+      const sessions = new SessionManager<{ n: number }>({ store: new RedisStore({ client, prefix }) });
+      expect(await sessions.get('counter')).toMatchObject({ data: { n: 400 }, version: 400 });
+      await sessions.close();
+    }, 60_000);
+
+    it('8 processes × 50 appends of 3 items to one session end with exactly 1,200 items, seqs 1..1,200, each append contiguous, every item once', async () => {
+      const prefix = randomPrefix();
+      const results = await eight({ prefix, id: 'log', count: 50, mode: 'append' });
+      const store = new RedisStore({ client, prefix });
+      await checkLog(store, 'log', results);
+      await store.close();
     }, 60_000);
   });
 
