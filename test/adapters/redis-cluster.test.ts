@@ -237,6 +237,51 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
     });
   });
 
+  describe('items', () => {
+    it('append, an items page, pop and truncate are one single-slot script each, in the slot of the session', async () => {
+      const store = new RedisStore({ client, prefix: randomPrefix() });
+      const now = Date.now();
+      const batch = (id: string, items: string[]) => ({
+        ...{ id, items, now, idleExpiresAt: now + 60_000, maxLifetime: null, maxItems: null, maxLogBytes: null, dropOldest: false },
+      });
+      await store.append(batch('warm-up', ['0'])); // scripts loaded on the first master
+      const watcher = watch(client);
+      let other = 0; // operations that also saw a NOSCRIPT or ioredis connecting to a master
+      const keyslot = async (k: string) => Number(await cluster.command(cluster.masters()[0]!.port, 'CLUSTER', 'KEYSLOT', k));
+      try {
+        for (let i = 0; i < 12; i++) {
+          const id = `log-${i}-${randomBytes(3).toString('hex')}`;
+          for (const op of [
+            () => store.append(batch(id, ['1', '2', '3'])),
+            () => store.append({ ...batch(id, ['4']), idempotencyKey: `k${i}`, replaceAfter: 2 }),
+            () => store.items({ id, now, limit: 10, order: 'desc' }),
+            () => store.pop({ id, now }),
+            () => store.truncate({ id, now, before: 2 }),
+          ]) {
+            watcher.reset();
+            await op();
+            // ioredis's own connection set-up (INFO, CLUSTER SLOTS) aside, one script and no other command
+            const names = watcher.sent.map((c) => c.name).filter((n) => n !== 'info' && n !== 'cluster');
+            expect(names.filter((n) => n === 'evalsha')).toHaveLength(1);
+            expect(names.filter((n) => n !== 'evalsha' && n !== 'eval'), names.join(' ')).toEqual([]);
+            if (watcher.sent.length === 1) expect(watcher.rounds).toBe(1);
+            else other++;
+            const script = watcher.sent.find((c) => c.name === 'evalsha')!;
+            const keys = script.args.slice(2, 2 + Number(script.args[1])).map(String);
+            expect(keys.some((k) => k.includes(':i:'))).toBe(true);
+            const slots = new Set(await Promise.all([...keys, keys[0]!.replace(':s:', ':i:')].map(keyslot)));
+            expect(slots.size).toBe(1);
+          }
+          expect(await store.get(id, now)).toMatchObject({ version: 4, itemCount: 1, lastSeq: 2 });
+        }
+        expect(other).toBeLessThanOrEqual(12); // at most the first of each script on each master
+      } finally {
+        watcher.restore();
+        await store.close();
+      }
+    });
+  });
+
   describe('across processes', () => {
     /** Runs the child (redis-cluster.child.ts) in 8 processes on `job`; each prints `{ versions }`. */
     async function eight(job: Record<string, unknown>): Promise<number[][]> {
