@@ -28,7 +28,7 @@ import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionAction, ty
 
 const MIB = 1024 * 1024;
 const COLLECTION_ALLOW = 'GET, HEAD';
-const ITEM_ALLOW = 'GET, HEAD, PUT, DELETE';
+const SESSION_ALLOW = 'GET, HEAD, PUT, DELETE';
 const JSON_TYPE = 'application/json';
 const CACHE_CONTROL = 'private, no-cache';
 const TAG_VERSION = /^[1-9][0-9]{0,14}$/;
@@ -146,7 +146,7 @@ export class SessionsCore<R> implements RouteKit<R> {
         case 'DELETE':
           return await this.#clear(request, decodeId(tail));
         default:
-          return this.methodNotAllowed(method, ITEM_ALLOW);
+          return this.methodNotAllowed(method, SESSION_ALLOW);
       }
     } catch (err) {
       if (!(err instanceof UnreadBody)) return this.#problem(err);
