@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { VersionConflictError } from '../errors.js';
 import { timeText } from '../iso-time.js';
 import { quote } from '../json.js';
-import { coreOf } from '../manager-core.js';
+import { conflict, coreOf } from '../manager-core.js';
 import type { SessionManager } from '../manager.js';
+import { itemsText } from '../session-text.js';
 import {
   NO_QUERY,
   appendBody,
@@ -77,9 +77,9 @@ export class ItemRoutes<R> {
   async #items(request: R, id: string, query: string): Promise<CoreResponse> {
     const options = itemsQuery(query, false);
     await this.#kit.allow(request, 'items', id, options);
-    const page = await this.#manager.items(id, options);
+    const page = await itemsText(this.#manager, id, options);
     if (page === undefined) throw missing(id);
-    return answer(200, page.version, JSON.stringify({ items: page.items, hasMore: page.hasMore }), true);
+    return answer(200, page.version, page.json, true);
   }
 
   /** `POST {basePath}/{id}/items`: appends the body's items; 200 instead of 201 for a replay. */
@@ -118,16 +118,11 @@ export class ItemRoutes<R> {
   async #pop(request: R, id: string): Promise<CoreResponse> {
     await this.#kit.allow(request, 'pop', id, NO_QUERY);
     const ifVersion = await this.#writeVersion(request, id);
-    // The store answers the version after the pop (for the ETag) and the item as JSON text.
+    // The store answers what the manager's pop drops: the version after it (for the ETag),
+    // and the item as its JSON text. The id is checked, ifVersion is a whole number ≥ 0.
     const core = coreOf(this.#manager);
     const result = await core.store.pop({ id, now: core.now(), ifVersion });
-    if (!result.ok) {
-      const { currentVersion } = result;
-      throw new VersionConflictError(
-        `session ${quote(id)} is at version ${currentVersion || 'none (it does not exist)'}, not ${ifVersion}`,
-        currentVersion,
-      );
-    }
+    if (!result.ok) throw conflict(id, result.currentVersion, ifVersion);
     const { item, version } = result;
     if (item === undefined) {
       throw new HttpError('not_found', 404, `session ${quote(id)} has no item to remove${version === 0 ? ' (it does not exist)' : ''}`);

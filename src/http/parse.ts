@@ -5,22 +5,11 @@
  * @module
  */
 import { InvalidArgumentError, InvalidIdentifierError } from '../errors.js';
+import type { ItemsOptions } from '../items.js';
 import type { ListOptions } from '../manager.js';
 import { assertIdentifier } from '../identifier.js';
 import { quote } from '../json.js';
 import { HttpError } from './problem.js';
-
-/** The query of `GET {basePath}/{id}/items` and `DELETE {basePath}/{id}/items`, parsed. */
-export interface ItemsQuery {
-  /** Only items with a seq above this (exclusive), a whole number ≥ 0. */
-  after?: number;
-  /** Only items with a seq below this (exclusive), a whole number ≥ 0. */
-  before?: number;
-  /** Most items on the page, 1 to 1000 (`items` only). */
-  limit?: number;
-  /** `asc` (oldest first) or `desc` (newest first) (`items` only). */
-  order?: 'asc' | 'desc';
-}
 
 /**
  * The query values a request will act on, as the handler parsed them; `authorize` receives
@@ -28,7 +17,7 @@ export interface ItemsQuery {
  * `items`, `{ after }` or `{ before }` for `truncate`, and `{}` for every other action. An
  * absent member means the manager's default.
  */
-export type SessionsQuery = Readonly<ListOptions & ItemsQuery>;
+export type SessionsQuery = Readonly<ListOptions & ItemsOptions>;
 
 /** What every action without query parameters acts on. */
 export const NO_QUERY: SessionsQuery = Object.freeze({});
@@ -83,7 +72,7 @@ function seqBound(name: string, value: string): number {
  * `truncate` asks for exactly one of `after` and `before` (and ignores `limit` and `order`).
  */
 export function itemsQuery(query: string, truncate: boolean): SessionsQuery {
-  const options: ItemsQuery = {};
+  const options: ItemsOptions = {};
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(query)) {
     if (!PARAMETERS.has(name)) continue;

@@ -254,7 +254,7 @@ function validate(ref: string, value: unknown, what: string): void {
   const check = ajv.getSchema(`openapi.json${ref}`);
   if (check === undefined) throw new Error(`no schema ${ref}`);
   if (!check(value)) {
-    throw new Error(`${what} does not match ${ref}: ${ajv.errorsText(check.errors)}\n${JSON.stringify(value).slice(0, 500)}`);
+    throw new Error(`${what} does not match ${ref}: ${ajv.errorsText(check.errors)}\n${String(JSON.stringify(value)).slice(0, 500)}`);
   }
 }
 

@@ -22,6 +22,8 @@ const SEGMENTS = [
   '?after=1', '?after=-1', '?after=1.5', '?after=1e3', '?after=99999999999999999', '?before=2', '?before=0',
   '?after=0&before=0', '?order=desc', '?order=up', '?order=desc&order=asc', '?after=1&after=1',
 ];
+const IDS = ['a', 'a', 'x.y', 'user-42:thread-7', 'fresh', 'nobody', '%ZZ', '..', 'a%2Fb', '__proto__', 'constructor'];
+const ITEM_PATHS = ['/items', '/items', '/items', '/items/last', '/items?', '/items?order=desc&limit=2', '/items?after=1', '/items?before=2'];
 const PREFIXES = ['/sessions', '/sessions/', '/sessions/', '/sessions/', '/session', '/', '/SESSIONS/', '/sessions/../sessions/'];
 const METHODS = ['GET', 'GET', 'HEAD', 'PUT', 'PUT', 'PUT', 'DELETE', 'DELETE', 'POST', 'POST', 'POST', 'PATCH', 'OPTIONS', 'PROPFIND', 'PURGE'];
 const KEYS = ['k1', 'k1', 'k2', '', ' ', 'a b', 'x'.repeat(257), '~'.repeat(256), '__proto__', 'é', '"k1"'];
@@ -54,23 +56,39 @@ const body = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
 );
 
-const request = fc.record({
-  method: fc.constantFrom(...METHODS),
-  path: fc
-    .tuple(fc.constantFrom(...PREFIXES), fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 4 }))
-    .map(([p, s]) => p + s.join('')),
-  headers: fc.record(
+const headers = (types: string[]) =>
+  fc.record(
     {
-      'content-type': fc.constantFrom(...TYPES),
+      'content-type': fc.constantFrom(...types),
       'if-match': fc.constantFrom(...TAGS),
       'if-none-match': fc.constantFrom(...TAGS),
       'idempotency-key': fc.constantFrom(...KEYS),
       accept: fc.constantFrom('*/*', 'text/html', 'application/problem+json'),
     },
     { requiredKeys: [] },
-  ),
+  );
+
+/** Anything under or beside basePath. */
+const anyRequest = fc.record({
+  method: fc.constantFrom(...METHODS),
+  path: fc
+    .tuple(fc.constantFrom(...PREFIXES), fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 4 }))
+    .map(([p, s]) => p + s.join('')),
+  headers: headers(TYPES),
   body,
 });
+
+/** The item routes of sessions that exist, that do not, and of odd ids, with item-shaped bodies more often. */
+const itemRequest = fc.record({
+  method: fc.constantFrom('POST', 'POST', 'POST', 'GET', 'HEAD', 'DELETE', 'DELETE', 'PUT'),
+  path: fc
+    .tuple(fc.constantFrom(...IDS), fc.constantFrom(...ITEM_PATHS), fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 2 }))
+    .map(([id, p, s]) => `/sessions/${id}${p}${s.join('')}`),
+  headers: headers(['application/json', 'application/json', 'application/json', ...TYPES]),
+  body: fc.oneof(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 5 }).map((items) => JSON.stringify({ items })), body),
+});
+
+const request = fc.oneof({ arbitrary: anyRequest, weight: 3 }, { arbitrary: itemRequest, weight: 1 });
 
 function checkAnswer(status: number, contentType: string | undefined, text: string, what: string): void {
   statuses.add(status);
