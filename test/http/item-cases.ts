@@ -289,6 +289,15 @@ export function describeItemRoutes(base: () => string, traits: HostTraits): void
     expectProblem(await truncate(id, '?after=0'), 403, 'forbidden');
   });
 
+  if (!traits.parsesBody) {
+    it('authorize runs before a POST …/items body is read: 403 while the body is still unsent', async () => {
+      const head = `POST /sessions/${DENIED}-${uid()}/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
+      const r = await rawExchange(base(), head, ['{"items":['], 10);
+      expect(r.status).toBe(403);
+      expect(r.sent).toBeLessThan(100);
+    });
+  }
+
   it('a failing store is 500 on every item route, an unavailable one 503 with Retry-After', async () => {
     const before = reported.length;
     for (const fail of [FAIL_500, FAIL_503]) {
