@@ -103,6 +103,12 @@ export function describeItemRoutes(base: () => string, traits: HostTraits): void
     expect(other.body.replayed).toBe(true);
     expect(await session(id)).toMatchObject({ version: 1, itemCount: 2 });
     expect((await post(id, { items: ['c'] }, { 'idempotency-key': 'another' })).status).toBe(201);
+    // A create-only first turn, resent after a lost reply, is a replay rather than a 412.
+    const fresh = uid('idem-create');
+    const once = { 'idempotency-key': 'first-turn', 'if-none-match': '*' };
+    expect((await post(fresh, { items: ['hello'] }, once)).status).toBe(201);
+    const resent = await post(fresh, { items: ['hello'] }, once);
+    expect([resent.status, resent.body.replayed]).toEqual([200, true]);
   });
 
   it('a malformed Idempotency-Key is 400 and appends nothing', async () => {
@@ -137,7 +143,14 @@ export function describeItemRoutes(base: () => string, traits: HostTraits): void
     expect(stale.body.currentVersion).toBe(1);
     expect((await post(id, { items: [2] }, { 'if-match': '"1"' })).body).toMatchObject({ version: 2, firstSeq: 2 });
     expectProblem(await post(uid('absent'), { items: [1] }, { 'if-match': '*' }), 412, 'version_conflict');
-    expect(await session(id)).toMatchObject({ version: 2, itemCount: 2 });
+    expect((await post(id, { items: [3] }, { 'if-match': '*' })).body).toMatchObject({ version: 3, firstSeq: 3 });
+    expect((await post(id, { items: [4] }, { 'if-match': '"9", "3"' })).body).toMatchObject({ version: 4, firstSeq: 4 });
+    expect(await session(id)).toMatchObject({ version: 4, itemCount: 4 });
+    // On pop and truncate, If-None-Match: * holds only for a session that does not exist: 412, or 404.
+    expectProblem(await pop(id, { 'if-none-match': '*' }), 412, 'version_conflict');
+    expectProblem(await truncate(id, '?after=0', { 'if-none-match': '*' }), 412, 'version_conflict');
+    expectProblem(await truncate(uid('absent'), '?after=0', { 'if-none-match': '*' }), 404, 'not_found');
+    expect((await pop(id, { 'if-match': '*' })).body.item.seq).toBe(4);
   });
 
   it('DELETE …/items/last pops the newest item: 200 { item }, ETag of the new version; 404 when none', async () => {
