@@ -22,15 +22,17 @@ import {
   type Condition,
   type SessionsQuery,
 } from './parse.js';
+import { ItemRoutes, type RouteKit } from './items.js';
 import { HttpError, PROBLEM_TYPE, bodyTooLarge, problemOf } from './problem.js';
 import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionAction, type SessionsHandlerOptions } from './types.js';
 
 const MIB = 1024 * 1024;
 const COLLECTION_ALLOW = 'GET, HEAD';
-const ITEM_ALLOW = 'GET, HEAD, PUT, DELETE';
+const SESSION_ALLOW = 'GET, HEAD, PUT, DELETE';
 const JSON_TYPE = 'application/json';
 const CACHE_CONTROL = 'private, no-cache';
 const TAG_VERSION = /^[1-9][0-9]{0,14}$/;
+const PUT_SHAPE = '{ "data": <JSON>, "ttl"?: <ms> }';
 
 /** A body-reading failure that left the request body unread: the edge closes the connection. */
 class UnreadBody {
@@ -60,7 +62,7 @@ function normalizeBasePath(value: unknown): string {
  *
  * @typeParam R - the host's request type, passed to `authorize` and to the host adapter
  */
-export class SessionsCore<R> {
+export class SessionsCore<R> implements RouteKit<R> {
   readonly #manager: SessionManager<unknown>;
   readonly #base: string;
   readonly #maxBodyBytes: number;
@@ -68,6 +70,7 @@ export class SessionsCore<R> {
   readonly #authorize: SessionsHandlerOptions<R>['authorize'];
   readonly #onError: (error: unknown) => void;
   readonly #host: HostAdapter<R>;
+  readonly #items: ItemRoutes<R>;
 
   constructor(manager: SessionManager<unknown>, options: SessionsHandlerOptions<R>, host: HostAdapter<R>) {
     if (manager === null || typeof manager !== 'object' || typeof manager.get !== 'function') {
@@ -87,6 +90,7 @@ export class SessionsCore<R> {
     this.#authorize = authorize;
     this.#onError = onError ?? ((error) => console.error('agent-sessions/http: request failed', error));
     this.#host = host;
+    this.#items = new ItemRoutes(manager, this);
   }
 
   /**
@@ -105,7 +109,9 @@ export class SessionsCore<R> {
   /** A 404 problem response, for requests outside basePath when there is no `next()`. */
   notFound(): CoreResponse {
     const base = this.#base;
-    return this.#problem(new HttpError('not_found', 404, `no such route; the routes are ${base || '/'} and ${base}/{identifier}`));
+    return this.#problem(
+      new HttpError('not_found', 404, `no such route; the routes are ${base || '/'}, ${base}/{identifier} and ${base}/{identifier}/items`),
+    );
   }
 
   /**
@@ -128,9 +134,10 @@ export class SessionsCore<R> {
   async #route(request: R, method: string, tail: string, query: string, publicPath: string): Promise<CoreResponse> {
     try {
       if (tail === '') {
-        return method === 'GET' ? await this.#list(request, query) : this.#methodNotAllowed(method, COLLECTION_ALLOW);
+        return method === 'GET' ? await this.#list(request, query) : this.methodNotAllowed(method, COLLECTION_ALLOW);
       }
-      if (tail.includes('/')) return this.notFound();
+      const slash = tail.indexOf('/');
+      if (slash >= 0) return (await this.#items.route(request, method, tail, slash, query)) ?? this.notFound();
       switch (method) {
         case 'GET':
           return await this.#get(request, decodeId(tail));
@@ -139,7 +146,7 @@ export class SessionsCore<R> {
         case 'DELETE':
           return await this.#clear(request, decodeId(tail));
         default:
-          return this.#methodNotAllowed(method, ITEM_ALLOW);
+          return this.methodNotAllowed(method, SESSION_ALLOW);
       }
     } catch (err) {
       if (!(err instanceof UnreadBody)) return this.#problem(err);
@@ -153,14 +160,14 @@ export class SessionsCore<R> {
   /** `GET {basePath}`: one page of sessions. */
   async #list(request: R, query: string): Promise<CoreResponse> {
     const options = listQuery(query);
-    if (this.#authorize !== undefined) await this.#allow(request, 'list', undefined, options);
+    if (this.#authorize !== undefined) await this.allow(request, 'list', undefined, options);
     const page = await this.#manager.list(options);
     return ok(200, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL }, JSON.stringify(page));
   }
 
   /** `GET {basePath}/{id}`: the session, or 304 when `If-None-Match` holds its ETag. */
   async #get(request: R, id: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'get', id, NO_QUERY);
+    if (this.#authorize !== undefined) await this.allow(request, 'get', id, NO_QUERY);
     const session = await getSessionText(this.#manager, id);
     if (session === undefined) throw missing(id);
     const etag = `"${session.version}"`;
@@ -176,12 +183,12 @@ export class SessionsCore<R> {
 
   /** `PUT {basePath}/{id}`: stores the body's `data`, answering the stored session. */
   async #put(request: R, id: string, tail: string, publicPath: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'put', id, NO_QUERY);
+    if (this.#authorize !== undefined) await this.allow(request, 'put', id, NO_QUERY);
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     assertJsonType(this.#host.header(request, 'content-type'));
-    const { data, ttl } = putBody(await this.#body(request), id);
-    const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, true);
+    const { data, ttl } = putBody(await this.body(request, PUT_SHAPE), id);
+    const ifVersion = await this.ifVersion(id, ifMatch, ifNoneMatch, true, 'replacing');
     const session = await putSessionText(this.#manager, id, data, { ttl: ttl as number | undefined, ifVersion });
     const cut = publicPath.length - tail.length;
     return ok(
@@ -197,20 +204,26 @@ export class SessionsCore<R> {
 
   /** `DELETE {basePath}/{id}`: removes the session, answering it. */
   async #clear(request: R, id: string): Promise<CoreResponse> {
-    if (this.#authorize !== undefined) await this.#allow(request, 'clear', id, NO_QUERY);
+    if (this.#authorize !== undefined) await this.allow(request, 'clear', id, NO_QUERY);
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
-    const ifVersion = await this.#ifVersion(id, ifMatch, ifNoneMatch, false);
+    const ifVersion = await this.ifVersion(id, ifMatch, ifNoneMatch, false, 'removing');
     const session = await clearSessionText(this.#manager, id, { ifVersion });
     if (session === undefined) throw missing(id);
     return ok(200, { 'content-type': JSON_TYPE }, `{"session":${session.json}}`);
   }
 
+  /** The request's header `name` (lower-case), or `undefined`. */
+  header(request: R, name: string): string | undefined {
+    return this.#host.header(request, name);
+  }
+
   /**
    * The request body: the one the host parsed, or read here within `maxBodyBytes` and
-   * `bodyTimeout` and parsed as JSON. The declared length is checked either way.
+   * `bodyTimeout` and parsed as JSON (`shape` tells a client who sent none what to send).
+   * The declared length is checked either way.
    */
-  async #body(request: R): Promise<unknown> {
+  async body(request: R, shape: string): Promise<unknown> {
     const host = this.#host;
     const parsed = host.parsedBody(request);
     const length = host.header(request, 'content-length');
@@ -226,12 +239,13 @@ export class SessionsCore<R> {
     } catch (err) {
       throw new UnreadBody(err);
     }
-    return parseJson(bytes);
+    return parseJson(bytes, shape);
   }
 
-  /** Throws 403 unless `authorize` (which must be set) returns `true`. */
-  async #allow(request: R, action: SessionAction, id: string | undefined, query: SessionsQuery): Promise<void> {
-    const authorize = this.#authorize!;
+  /** Throws 403 unless `authorize` returns `true` (allows everything when there is none). */
+  async allow(request: R, action: SessionAction, id: string | undefined, query: SessionsQuery): Promise<void> {
+    const authorize = this.#authorize;
+    if (authorize === undefined) return;
     let allowed = authorize(request, action, id, query);
     if (typeof allowed !== 'boolean') allowed = await allowed;
     if (allowed !== true) {
@@ -241,22 +255,24 @@ export class SessionsCore<R> {
 
   /**
    * Turns `If-Match`/`If-None-Match` into the manager's `ifVersion`. The common forms map
-   * directly (`If-Match: "n"` → n, `If-None-Match: *` on PUT → 0); any other combination is
-   * evaluated against the current version, which then becomes `ifVersion`, so that the write
-   * still fails if someone else wrote in between.
+   * directly (`If-Match: "n"` → n, `If-None-Match: *` on a write that may `create` → 0); any
+   * other combination is evaluated against the current version, which then becomes
+   * `ifVersion`, so that the write still fails if someone else wrote in between. A write that
+   * may not create answers 404 when there is no session. `verb` names the write in messages.
    */
-  async #ifVersion(
+  async ifVersion(
     id: string,
     ifMatch: Condition | undefined,
     ifNoneMatch: Condition | undefined,
-    put: boolean,
+    create: boolean,
+    verb: string,
   ): Promise<number | undefined> {
     if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
     if (ifNoneMatch === undefined && ifMatch !== '*' && ifMatch?.length === 1) {
       const tag = ifMatch[0]!;
       if (!tag.weak && TAG_VERSION.test(tag.opaque)) return Number(tag.opaque);
     }
-    if (put && ifMatch === undefined && ifNoneMatch === '*') return 0;
+    if (create && ifMatch === undefined && ifNoneMatch === '*') return 0;
     const current = await this.#manager.get(id);
     const version = current?.version ?? 0;
     if (ifMatch !== undefined && (current === undefined || !tagsMatch(ifMatch, version, true))) {
@@ -269,15 +285,16 @@ export class SessionsCore<R> {
     }
     if (ifNoneMatch !== undefined && current !== undefined && tagsMatch(ifNoneMatch, version, false)) {
       throw new VersionConflictError(
-        `session ${quote(id)} exists at version ${version}; If-None-Match forbids ${put ? 'replacing' : 'removing'} it`,
+        `session ${quote(id)} exists at version ${version}; If-None-Match forbids ${verb} it`,
         version,
       );
     }
-    if (!put && current === undefined) throw missing(id);
+    if (!create && current === undefined) throw missing(id);
     return version;
   }
 
-  #methodNotAllowed(method: string, allow: string): CoreResponse {
+  /** 405 for `method`, with `Allow`. */
+  methodNotAllowed(method: string, allow: string): CoreResponse {
     const response = this.#problem(
       new HttpError('method_not_allowed', 405, `${quote(method)} is not allowed here; use ${allow}`),
     );

@@ -66,7 +66,9 @@ const fetchHost: HostAdapter<Request> = {
 
 /**
  * Creates the `/sessions` handler for fetch runtimes: `(request) => Promise<Response>` serving
- * `GET {basePath}`, and `GET`, `HEAD`, `PUT`, `DELETE {basePath}/{identifier}` over `manager`.
+ * `GET {basePath}`; `GET`, `HEAD`, `PUT`, `DELETE {basePath}/{identifier}`; `GET`, `HEAD`,
+ * `POST`, `DELETE {basePath}/{identifier}/items` and `DELETE {basePath}/{identifier}/items/last`
+ * over `manager`.
  * The path of `request.url` is matched against `basePath`; anything else gets a 404 problem.
  * `authorize` receives the `Request`.
  *

@@ -132,7 +132,9 @@ async function serve(
 
 /**
  * Creates the `/sessions` handler for Node: a `(req, res, next?)` function that serves
- * `GET {basePath}`, and `GET`, `HEAD`, `PUT`, `DELETE {basePath}/{identifier}` over `manager`.
+ * `GET {basePath}`; `GET`, `HEAD`, `PUT`, `DELETE {basePath}/{identifier}`; `GET`, `HEAD`,
+ * `POST`, `DELETE {basePath}/{identifier}/items` and `DELETE {basePath}/{identifier}/items/last`
+ * over `manager`.
  *
  * The path is matched against `req.originalUrl` (kept by Express and Connect) and then
  * `req.url`, so the handler works at the root (`app.use(handler)`), mounted at its own path

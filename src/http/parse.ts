@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, InvalidIdentifierError } from '../errors.js';
+import type { ItemsOptions } from '../items.js';
 import type { ListOptions } from '../manager.js';
 import { assertIdentifier } from '../identifier.js';
 import { quote } from '../json.js';
@@ -12,10 +13,11 @@ import { HttpError } from './problem.js';
 
 /**
  * The query values a request will act on, as the handler parsed them; `authorize` receives
- * them. Only `list` reads a query: every other action gets `{}`. An absent member means the
- * manager's default.
+ * them: `{ prefix, cursor, limit, fields }` for `list`, `{ after, before, limit, order }` for
+ * `items`, `{ after }` or `{ before }` for `truncate`, and `{}` for every other action. An
+ * absent member means the manager's default.
  */
-export type SessionsQuery = Readonly<ListOptions>;
+export type SessionsQuery = Readonly<ListOptions & ItemsOptions>;
 
 /** What every action without query parameters acts on. */
 export const NO_QUERY: SessionsQuery = Object.freeze({});
@@ -51,6 +53,64 @@ export function listQuery(query: string): SessionsQuery {
     else if (name === 'fields') options.fields = value as ListOptions['fields'];
   }
   return Object.freeze(options);
+}
+
+const SEQ = /^[0-9]{1,16}$/;
+
+/** A seq bound of the query: a whole number ≥ 0 (400 otherwise). */
+function seqBound(name: string, value: string): number {
+  const n = Number(value);
+  if (!SEQ.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`${name} must be a whole number ≥ 0 (a seq); got ${quote(value)}`);
+  }
+  return n;
+}
+
+/**
+ * The items options a query asks for (`after`, `before`, `limit`, `order`), under the rules of
+ * {@link listQuery}: empty counts as absent, unknown is ignored, a repeat is refused.
+ * `truncate` asks for exactly one of `after` and `before` (and ignores `limit` and `order`).
+ */
+export function itemsQuery(query: string, truncate: boolean): SessionsQuery {
+  const options: ItemsOptions = {};
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (!PARAMETERS.has(name)) continue;
+    if (seen.has(name)) {
+      throw new InvalidArgumentError(`query parameter ${name} appears more than once; send it once`);
+    }
+    seen.add(name);
+    if (value === '') continue;
+    if (name === 'after' || name === 'before') options[name] = seqBound(name, value);
+    else if (truncate) continue;
+    else if (name === 'limit') {
+      if (!/^[0-9]{1,4}$/.test(value)) {
+        throw new InvalidArgumentError(`limit must be a whole number from 1 to 1000; got ${quote(value)}`);
+      }
+      options.limit = Number(value);
+    } else if (name === 'order') {
+      if (value !== 'asc' && value !== 'desc') {
+        throw new InvalidArgumentError(`order must be asc or desc; got ${quote(value)}`);
+      }
+      options.order = value;
+    }
+  }
+  if (truncate && (options.after === undefined) === (options.before === undefined)) {
+    throw new InvalidArgumentError(
+      'DELETE …/items needs exactly one of ?after=<seq> (remove the items after it) and ?before=<seq> (remove the items before it)',
+    );
+  }
+  return Object.freeze(options);
+}
+
+const KEY = /^[\x21-\x7e]{1,256}$/;
+
+/** The `Idempotency-Key` header: `undefined` when absent, 400 unless 1–256 characters 0x21–0x7E. */
+export function idempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined || KEY.test(value)) return value;
+  throw new InvalidArgumentError(
+    `Idempotency-Key must be 1–256 printable ASCII characters without spaces (0x21–0x7E); got ${quote(value.slice(0, 300))}`,
+  );
 }
 
 /** Decodes the identifier segment of the path once, refusing bad or `/`-bearing encodings. */
@@ -138,8 +198,11 @@ function isJsonType(value: string | undefined): boolean {
   return charset === null || /^utf-?8$/i.test(charset[1] ?? '');
 }
 
-/** Decodes a body as strict UTF-8 and parses it as JSON (400 `invalid_json` otherwise). */
-export function parseJson(bytes: Uint8Array): unknown {
+/**
+ * Decodes a body as strict UTF-8 and parses it as JSON (400 `invalid_json` otherwise; an
+ * empty body is told to send `shape`).
+ */
+export function parseJson(bytes: Uint8Array, shape: string): unknown {
   let text: string;
   try {
     text = UTF8.decode(bytes);
@@ -147,7 +210,7 @@ export function parseJson(bytes: Uint8Array): unknown {
     throw new HttpError('invalid_json', 400, 'request body is not valid UTF-8');
   }
   if (text.trim() === '') {
-    throw new HttpError('invalid_json', 400, 'request body is empty; send { "data": <JSON>, "ttl"?: <ms> }');
+    throw new HttpError('invalid_json', 400, `request body is empty; send ${shape}`);
   }
   try {
     // JSON.parse defines every key, `__proto__` included, as an own data property: no
@@ -157,6 +220,22 @@ export function parseJson(bytes: Uint8Array): unknown {
     const why = err instanceof SyntaxError ? `: ${err.message.slice(0, 160)}` : '';
     throw new HttpError('invalid_json', 400, `request body is not valid JSON${why}`);
   }
+}
+
+/** Checks a POST …/items body, parsed here or by the host: the items and their options. */
+export function appendBody(body: unknown): { items: unknown[]; ttl: unknown; replaceAfter: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidArgumentError('request body must be a JSON object { "items": [<JSON>, …], "ttl"?: <ms>, "replaceAfter"?: <seq> }');
+  }
+  const fields = body as Record<string, unknown>;
+  if (!Object.hasOwn(body, 'items') || !Array.isArray(fields.items)) {
+    throw new InvalidArgumentError('request body needs "items", an array of 1 to 1000 JSON values');
+  }
+  return {
+    items: fields.items,
+    ttl: Object.hasOwn(body, 'ttl') ? fields.ttl : undefined,
+    replaceAfter: Object.hasOwn(body, 'replaceAfter') ? fields.replaceAfter : undefined,
+  };
 }
 
 /** Checks a PUT body, parsed here or by the host, and returns what to store. */

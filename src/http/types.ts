@@ -7,8 +7,12 @@
 import type { SessionError } from '../errors.js';
 import type { SessionsQuery } from './parse.js';
 
-/** What a request asks to do; `authorize` receives it. HEAD counts as the matching GET. */
-export type SessionAction = 'list' | 'get' | 'put' | 'clear';
+/**
+ * What a request asks to do; `authorize` receives it. HEAD counts as the matching GET.
+ * `items` reads a session's log, `append` adds to it, `pop` removes its newest item and
+ * `truncate` the items after or before a seq.
+ */
+export type SessionAction = 'list' | 'get' | 'put' | 'clear' | 'items' | 'append' | 'pop' | 'truncate';
 
 /**
  * Options of both HTTP handlers.
@@ -18,7 +22,8 @@ export type SessionAction = 'list' | 'get' | 'put' | 'clear';
  */
 export interface SessionsHandlerOptions<R> {
   /**
-   * The path the routes live under: `GET {basePath}`, `GET|PUT|DELETE {basePath}/{identifier}`.
+   * The path the routes live under: `GET {basePath}`, `GET|PUT|DELETE {basePath}/{identifier}`,
+   * `GET|POST|DELETE {basePath}/{identifier}/items`, `DELETE {basePath}/{identifier}/items/last`.
    * Use `''` to serve them at the root. Requests outside it go to `next()` (Node edge, when
    * given) or get a 404.
    * @defaultValue `'/sessions'`
@@ -45,9 +50,10 @@ export interface SessionsHandlerOptions<R> {
    *
    * `request` is the host's own request object: the `IncomingMessage` passed to the Node
    * handler (an Express `Request` in Express, `request.raw` in Fastify), or the fetch
-   * `Request`. `query` holds the query values the action will run with, parsed and frozen
-   * (`{ prefix, cursor, limit, fields }` for `list`, `{}` otherwise): check these rather than
-   * reading the URL yourself, so that what you allow is what runs.
+   * `Request`. `query` holds the query values the action will run with, parsed and frozen:
+   * `{ prefix, cursor, limit, fields }` for `list`, `{ after, before, limit, order }` for
+   * `items`, `{ after }` or `{ before }` for `truncate`, `{}` for the others. Check these rather
+   * than reading the URL yourself, so that what you allow is what runs.
    * @defaultValue none: every request is allowed
    */
   authorize?(request: R, action: SessionAction, id: string | undefined, query: SessionsQuery): boolean | Promise<boolean>;

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAgainstOpenApi, coverageOf, documentedAnswers, json, rawExchange, send, type Reply } from './client.js';
 import { BODY_TIMEOUT, DENIED, FAIL_500, FAIL_503, MAX_BODY, reported, uid } from './fixture.js';
+import { describeItemRoutes } from './item-cases.js';
 
 export interface RunningHost {
   /** `http://127.0.0.1:port` */
@@ -50,7 +51,7 @@ export function expectNoInternals(text: string): void {
   expect(text).not.toMatch(/\bat [\w.<>]+ \(|node:internal|\/srv\/|\/work\/|\.ts:\d|\.js:\d|hunter2|10\.1\.2\.3|ECONNREFUSED/);
 }
 
-function expectProblem(reply: Reply, status: number, code: string): void {
+export function expectProblem(reply: Reply, status: number, code: string): void {
   expect(reply.status, reply.text).toBe(status);
   expect(reply.headers['content-type']).toBe('application/problem+json');
   expect(reply.body).toMatchObject({ type: 'about:blank', status, code });
@@ -63,7 +64,7 @@ function expectProblem(reply: Reply, status: number, code: string): void {
  * Where the host may answer itself (its parser or router refuses first), accepts its answer
  * by status alone; an answer of ours is checked in full.
  */
-function expectProblemOrHost(
+export function expectProblemOrHost(
   base: string,
   method: string,
   path: string,
@@ -387,7 +388,7 @@ export function describeHttpHost(name: string, start: () => Promise<RunningHost>
     });
 
     it('a path under basePath that is no route is 404', async () => {
-      for (const path of ['/sessions/a/b', '/sessions/a/', '/sessions//a']) {
+      for (const path of ['/sessions/a/b', '/sessions/a/', '/sessions//a', '/sessions/a/items/b']) {
         expectProblem(await send(b, 'GET', path), 404, 'not_found');
       }
     });
@@ -523,8 +524,10 @@ export function describeHttpHost(name: string, start: () => Promise<RunningHost>
       expect(Object.prototype).not.toHaveProperty('polluted');
     });
 
+    describeItemRoutes(() => b, traits);
+
     it('answered every status code docs/openapi.json lists for each route, on this host', () => {
-      const skip = traits.parsesBody ? new Set(['PUT /sessions/{identifier} 408']) : new Set<string>();
+      const skip = new Set(traits.parsesBody ? ['PUT /sessions/{identifier} 408', 'POST /sessions/{identifier}/items 408'] : []);
       const covered = coverageOf(b);
       const missing = documentedAnswers().filter((a) => !covered.has(a) && !skip.has(a));
       expect(missing).toEqual([]);

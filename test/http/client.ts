@@ -233,7 +233,13 @@ export function coverageOf(base: string, reset = false): Set<string> {
 export function templateOf(path: string): string | null {
   const p = path.split('?')[0]!;
   if (p === '/sessions' || p === '/sessions/') return '/sessions';
-  if (p.startsWith('/sessions/') && !p.slice('/sessions/'.length).includes('/')) return '/sessions/{identifier}';
+  if (!p.startsWith('/sessions/')) return null;
+  const rest = p.slice('/sessions/'.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return '/sessions/{identifier}';
+  const sub = rest.slice(slash);
+  if (sub === '/items') return '/sessions/{identifier}/items';
+  if (sub === '/items/last') return '/sessions/{identifier}/items/last';
   return null;
 }
 
@@ -248,7 +254,7 @@ function validate(ref: string, value: unknown, what: string): void {
   const check = ajv.getSchema(`openapi.json${ref}`);
   if (check === undefined) throw new Error(`no schema ${ref}`);
   if (!check(value)) {
-    throw new Error(`${what} does not match ${ref}: ${ajv.errorsText(check.errors)}\n${JSON.stringify(value).slice(0, 500)}`);
+    throw new Error(`${what} does not match ${ref}: ${ajv.errorsText(check.errors)}\n${String(JSON.stringify(value)).slice(0, 500)}`);
   }
 }
 
@@ -294,7 +300,7 @@ export function checkProblem(body: unknown, what: string): void {
 export function documentedAnswers(): string[] {
   const out: string[] = [];
   for (const [template, item] of Object.entries<any>(openapi.paths)) {
-    for (const method of ['get', 'head', 'put', 'delete']) {
+    for (const method of ['get', 'head', 'put', 'post', 'delete']) {
       for (const status of Object.keys(item[method]?.responses ?? {})) {
         out.push(`${method.toUpperCase()} ${template} ${status}`);
       }

@@ -34,13 +34,27 @@ function faultyStore(): SessionStore {
     touch: async (input) => (fault(input.id), inner.touch(input)),
     delete: async (input) => (fault(input.id), inner.delete(input)),
     list: async (query: StoreListQuery) => (fault(query.prefix), inner.list(query)),
+    append: async (input) => (fault(input.id), inner.append(input)),
+    items: async (query) => (fault(query.id), inner.items(query)),
+    pop: async (input) => (fault(input.id), inner.pop(input)),
+    truncate: async (input) => (fault(input.id), inner.truncate(input)),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };
 }
 
+/** Item limits of the fixture's manager, small so that the tests can reach them. */
+export const MAX_ITEM_BYTES = 1024;
+export const MAX_ITEMS = 20;
+export const MAX_LOG_BYTES = 4096;
+
 export function fixtureManager(): SessionManager {
-  return new SessionManager({ store: faultyStore() });
+  return new SessionManager({
+    store: faultyStore(),
+    maxItemBytes: MAX_ITEM_BYTES,
+    maxItems: MAX_ITEMS,
+    maxLogBytes: MAX_LOG_BYTES,
+  });
 }
 
 /** Errors the handler reported through `onError` (5xx answers). */

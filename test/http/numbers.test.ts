@@ -1,7 +1,8 @@
 /**
- * Extreme numbers in every numeric HTTP field — `ttl` in a PUT body, the `limit` query, the
- * versions of `If-Match`/`If-None-Match` — against a real node:http server: never a 5xx,
- * always a 2xx/304 or a 4xx problem, and afterwards the list and the session still answer.
+ * Extreme numbers in every numeric HTTP field — `ttl` in a PUT or POST …/items body,
+ * `replaceAfter`, the `limit`, `after` and `before` queries, the versions of
+ * `If-Match`/`If-None-Match` — against a real node:http server: never a 5xx, always a 2xx/304
+ * or a 4xx problem, and afterwards the list, the session and its items still answer.
  */
 import { createServer } from 'node:http';
 import fc from 'fast-check';
@@ -54,6 +55,16 @@ async function expectStillReadable(id: string): Promise<void> {
   expect(list.status, list.text).toBe(200);
   const got = await send(host.url, 'GET', `/sessions/${id}`);
   expect([200, 404], got.text).toContain(got.status);
+  const items = await send(host.url, 'GET', `/sessions/${id}/items?order=desc`);
+  expect([200, 404], items.text).toContain(items.status);
+}
+
+const JSON_BODY = { 'content-type': 'application/json' };
+
+/** A session `id` holding items 1..5. */
+async function withItems(id: string): Promise<void> {
+  const r = await send(host.url, 'POST', `/sessions/${id}/items`, { headers: JSON_BODY, body: '{"items":[1,2,3,4,5]}' });
+  expect(r.status, r.text).toBe(201);
 }
 
 const nextId = () => `num-${++counter}`;
@@ -86,18 +97,59 @@ describe('extreme numbers in every numeric HTTP field', () => {
     expect(errors).toEqual([]);
   });
 
-  it('versions in If-Match / If-None-Match on GET, PUT and DELETE: never a 5xx', async () => {
+  it('ttl and replaceAfter in a POST …/items body: never a 5xx, and a refusal appends nothing', async () => {
+    const field = fc.constantFrom('ttl', 'replaceAfter');
+    await fc.assert(
+      fc.asyncProperty(numberText, fc.boolean(), field, async (text, quoted, name) => {
+        const id = nextId();
+        await withItems(id);
+        const body = `{"items":["x"],"${name}":${quoted ? JSON.stringify(text) : text}}`;
+        const r = await send(host.url, 'POST', `/sessions/${id}/items`, { headers: JSON_BODY, body });
+        expectAnswered(r, `POST ${body}`);
+        const s = (await send(host.url, 'GET', `/sessions/${id}`)).body?.session;
+        // An accepted tiny ttl (5e-324 ms) may have expired the session already.
+        if (r.status >= 400) expect(s).toMatchObject({ version: 1, itemCount: 5 });
+        else if (s !== undefined) expect(s.version).toBe(2);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300, examples: [['1e308', false, 'ttl'], ['5', false, 'replaceAfter'], ['-0', false, 'replaceAfter']] },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('after, before and limit in the items queries (GET and DELETE …/items): never a 5xx', async () => {
+    await withItems('num-items');
+    const query = fc.tuple(fc.constantFrom('after', 'before', 'limit'), numberText, fc.constantFrom('GET', 'HEAD', 'DELETE'));
+    await fc.assert(
+      fc.asyncProperty(query, async ([name, text, method]) => {
+        const id = method === 'DELETE' ? nextId() : 'num-items';
+        if (method === 'DELETE') await withItems(id);
+        const r = await send(host.url, method, `/sessions/${id}/items?${name}=${encodeURIComponent(text)}`);
+        expectAnswered(r, `${method} ${name}=${text}`);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300 },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('versions in If-Match / If-None-Match on GET, PUT, DELETE and the item writes: never a 5xx', async () => {
     const methods = fc.constantFrom('GET', 'HEAD', 'PUT', 'DELETE');
     const header = fc.constantFrom('if-match', 'if-none-match');
+    const itemWrite = fc.constantFrom('POST items', 'DELETE items', 'DELETE items/last');
     const tag = fc.tuple(numberText, fc.constantFrom('"', 'W/"', '')).map(([n, open]) => `${open}${n}${open === '' ? '' : '"'}`);
     await fc.assert(
-      fc.asyncProperty(methods, header, tag, fc.boolean(), async (method, name, value, exists) => {
+      fc.asyncProperty(methods, header, tag, fc.boolean(), itemWrite, async (method, name, value, exists, item) => {
         const id = nextId();
         if (exists) await send(host.url, 'PUT', `/sessions/${id}`, { headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
         const headers: Record<string, string> = { [name]: value };
         const options = method === 'PUT' ? { headers: { ...headers, 'content-type': 'application/json' }, body: '{"data":2}' } : { headers };
         const r = await send(host.url, method, `/sessions/${id}`, options);
         expectAnswered(r, `${method} ${name}: ${value}`);
+        const [verb, path] = item.split(' ') as [string, string];
+        const query = path === 'items' && verb === 'DELETE' ? '?after=1' : '';
+        const itemOptions = verb === 'POST' ? { headers: { ...headers, ...JSON_BODY }, body: '{"items":[1]}' } : { headers };
+        expectAnswered(await send(host.url, verb, `/sessions/${id}/${path}${query}`, itemOptions), `${item} ${name}: ${value}`);
         await expectStillReadable(id);
       }),
       { numRuns: 300 },

@@ -71,6 +71,34 @@ describe('HTTP handler options', () => {
     ]);
   });
 
+  it('authorize sees items, append, pop and truncate with the parsed query each acts on', async () => {
+    const seen: unknown[] = [];
+    const handler = createFetchHandler(new SessionManager(), {
+      authorize: (_request, action, id, query) => {
+        seen.push([action, id, query, Object.isFrozen(query)]);
+        return !(action === 'items' && (query.limit ?? 100) > 50);
+      },
+    });
+    const post = new Request('http://h/sessions/a/items', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [1, 2, 3] }),
+    });
+    expect((await handler(post)).status).toBe(201);
+    expect((await handler(new Request('http://h/sessions/a/items?after=1&limit=5&order=desc&prefix=x'))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/a/items'))).status).toBe(403);
+    expect((await handler(new Request('http://h/sessions/a/items?before=3', { method: 'DELETE' }))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/a/items/last', { method: 'DELETE' }))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/a/items?after=1&after=2'))).status).toBe(400);
+    expect(seen).toEqual([
+      ['append', 'a', {}, true],
+      ['items', 'a', { after: 1, limit: 5, order: 'desc' }, true],
+      ['items', 'a', {}, true],
+      ['truncate', 'a', { before: 3 }, true],
+      ['pop', 'a', {}, true],
+    ]);
+  });
+
   it('a SessionError thrown by authorize answers its status; any other throw 500, reported to onError', async () => {
     const reported: unknown[] = [];
     const handler = createFetchHandler(new SessionManager(), {
