@@ -3,6 +3,7 @@
  * used over HTTP, then stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { json, rawRequest, send } from './client.js';
@@ -44,14 +45,16 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | nul
 }
 
 async function useIt(url: string): Promise<void> {
-  const put = await send(url, 'PUT', '/sessions/user-42:thread-7', json({ data: { messages: ['hi'] } }));
+  // A fresh id per use: the Redis case runs on a shared server, under the default key prefix.
+  const id = `user-42:thread-${randomUUID()}`;
+  const put = await send(url, 'PUT', `/sessions/${id}`, json({ data: { messages: ['hi'] } }));
   expect(put.status).toBe(200);
   expect(put.body.session.version).toBe(1);
-  const got = await send(url, 'GET', '/sessions/user-42:thread-7');
+  const got = await send(url, 'GET', `/sessions/${id}`);
   expect(got.body.session.data).toEqual({ messages: ['hi'] });
-  const list = await send(url, 'GET', '/sessions?prefix=user-42:');
-  expect(list.body.sessions.map((s: { id: string }) => s.id)).toContain('user-42:thread-7');
-  expect((await send(url, 'DELETE', '/sessions/user-42:thread-7')).status).toBe(200);
+  const list = await send(url, 'GET', `/sessions?prefix=${id}`);
+  expect(list.body.sessions.map((s: { id: string }) => s.id)).toContain(id);
+  expect((await send(url, 'DELETE', `/sessions/${id}`)).status).toBe(200);
 }
 
 describe('npm start (scripts/start.mjs)', () => {
