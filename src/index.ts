@@ -16,10 +16,13 @@ export type {
 export type {
   AppendOptions,
   AppendResult,
+  ItemLimitOptions,
   ItemsOptions,
   ItemsPage,
   PopOptions,
   SessionItem,
+  TruncateAfter,
+  TruncateBefore,
   TruncateOptions,
   TruncateResult,
 } from './items.js';

@@ -28,6 +28,33 @@ export interface SessionItem<I = unknown> {
   createdAt: string;
 }
 
+/** The item limits among the {@link SessionManagerOptions}. */
+export interface ItemLimitOptions {
+  /**
+   * Largest item, a whole number of UTF-8 bytes of its JSON; a larger one is refused with
+   * {@link PayloadTooLargeError}.
+   * @defaultValue `maxBytes`
+   */
+  maxItemBytes?: number;
+  /**
+   * Most items a session's log holds.
+   * @defaultValue none
+   */
+  maxItems?: number;
+  /**
+   * Most UTF-8 bytes of item JSON a session's log holds.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxLogBytes?: number;
+  /**
+   * What an append that would put the log over `maxItems` or `maxLogBytes` does: `'refuse'`
+   * throws {@link PayloadTooLargeError}; `'dropOldest'` removes the oldest items in the same
+   * atomic step (a batch over a limit by itself is still refused).
+   * @defaultValue 'refuse'
+   */
+  onFull?: 'refuse' | 'dropOldest';
+}
+
 /** Options of {@link SessionManager.append}. */
 export interface AppendOptions {
   /** Idle time to live in ms, renewed by this append. @defaultValue the manager's `ttl` */
@@ -91,10 +118,26 @@ export interface PopOptions {
 }
 
 /** Options of {@link SessionManager.truncate}: exactly one of `after` (rewind) and `before` (compaction). */
-export type TruncateOptions = ({ after: number; before?: undefined } | { before: number; after?: undefined }) & {
+export type TruncateOptions = (TruncateAfter | TruncateBefore) & {
   /** Truncate only if the current version is this. */
   ifVersion?: number;
 };
+
+/** A rewind: {@link TruncateOptions} with `after`. */
+export interface TruncateAfter {
+  /** Remove every item with a seq above this; `lastSeq` becomes this. */
+  after: number;
+  /** Not with `after`. */
+  before?: undefined;
+}
+
+/** A compaction: {@link TruncateOptions} with `before`. */
+export interface TruncateBefore {
+  /** Remove every item with a seq below this; `lastSeq` stays. */
+  before: number;
+  /** Not with `before`. */
+  after?: undefined;
+}
 
 /** What {@link SessionManager.truncate} did. */
 export interface TruncateResult {
