@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the named suites (default: all) one after another,
- * each in its own Node process. Suites: memory, redis, http, cluster.
+ * each in its own Node process. Suites: memory, redis, http, cluster, items.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ const SUITES = {
   redis: [],
   http: [],
   cluster: [],
+  items: ['--expose-gc'],
 };
 
 const asked = process.argv.slice(2);
