@@ -67,8 +67,11 @@ async function readPages(manager: SessionManager, id: string, limit: number, aft
   let collecting = limit > 0;
   let before: number | undefined;
   let version: number | undefined;
+  // pages grow from a first guess: all events, the newest `limit`, or (after a time) 100
+  let guess = limit === Infinity ? (after === undefined ? PAGE : STATE_PAGE) : limit;
   for (;;) {
-    const size = collecting ? Math.min(PAGE, limit - read.events.length) : STATE_PAGE;
+    const size = Math.min(PAGE, collecting ? Math.min(guess, limit - read.events.length) : STATE_PAGE);
+    guess *= 2;
     const page = await manager.items(id, { order: 'desc', limit: size, ...(before === undefined ? {} : { before }) });
     if (page === undefined) return undefined;
     if (version !== undefined && page.version !== version) return 'moved' as const;
