@@ -48,7 +48,7 @@ const TRIES = 10;
 /**
  * Reads the newest events of session `id`, newest page first: at most `limit` of them, only
  * those with a timestamp after `after`, and pages on only until the state is found too.
- * `undefined` when the session is gone.
+ * `undefined` when the session is gone. A write between two pages makes it read again.
  */
 export async function readLog(
   manager: SessionManager,
@@ -56,10 +56,11 @@ export async function readLog(
   limit: number,
   after: number | undefined,
 ): Promise<LogRead | undefined> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; attempt < TRIES; attempt++) {
     const read = await readPages(manager, id, limit, after);
-    if (read !== 'moved' || attempt === TRIES) return read === 'moved' ? undefined : read;
+    if (read !== 'moved') return read;
   }
+  throw new VersionConflictError(`'${id}' changed while it was read, ${TRIES} times in a row; try again`, 0);
 }
 
 async function readPages(manager: SessionManager, id: string, limit: number, after: number | undefined) {

@@ -2,7 +2,7 @@
  * The ADK adapter proven by ADK itself: its `Runner` driving an `LlmAgent` over a scripted
  * `BaseLlm`, over a MemoryStore and a RedisStore manager, offline.
  */
-import { createEvent, InMemorySessionService } from '@google/adk';
+import { createEvent, InMemorySessionService, LlmAgent, Runner } from '@google/adk';
 import type { Event } from '@google/adk';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
@@ -11,7 +11,7 @@ import { RedisStore } from '../../adapters/redis/index.js';
 import { InvalidArgumentError, MemoryStore, SessionManager, VersionConflictError } from '../../src/index.js';
 import type { SessionStore } from '../../src/index.js';
 import { removePrefix, uniquePrefix } from '../adapters/redis-helpers.js';
-import { describeEvent, scriptedRunner, turn } from './adk-scripted.js';
+import { describeEvent, rememberTool, ScriptedLlm, scriptedRunner, turn } from './adk-scripted.js';
 
 const url = inject('redisUrl');
 const prefixes: string[] = [];
@@ -95,6 +95,21 @@ describe.each(stores)('AdkSessionService over %s', (_name, makeStore) => {
     expect(bobs.state).toEqual({ last: 'red', 'user:name': 'Bob', 'user:favourite': 'red', 'app:mode': 'demo', 'app:remembered': 3 });
     session = (await service.getSession({ appName: app, userId: 'ann', sessionId: created.id }))!;
     expect(session.state).toMatchObject({ last: 'green', 'user:favourite': 'green', 'app:remembered': 3 });
+  });
+
+  it('runs the example of docs/frameworks.md', async () => {
+    const sessionService = new AdkSessionService(new SessionManager({ store: makeStore(), ttl: 7 * 24 * 3600_000 }));
+    const agent = new LlmAgent({ name: 'assistant', model: new ScriptedLlm(), instruction: 'Answer.', tools: [rememberTool] });
+    const runner = new Runner({ appName: 'my-app', agent, sessionService });
+
+    const session = await sessionService.createSession({ appName: 'my-app', userId: 'ann', state: { 'user:name': 'Ann' } });
+    const newMessage = { role: 'user', parts: [{ text: 'remember blue' }] };
+    for await (const event of runner.runAsync({ userId: 'ann', sessionId: session.id, newMessage })) {
+      expect(event.author).toBe('assistant');
+    }
+    const again = await sessionService.getSession({ appName: 'my-app', userId: 'ann', sessionId: session.id, config: { numRecentEvents: 20 } });
+    expect(again?.events).toHaveLength(4); // the message, the tool call, its result, the answer
+    expect(again?.state).toEqual({ last: 'blue', 'user:name': 'Ann', 'user:favourite': 'blue', 'app:remembered': 1 });
   });
 
   it('stores what ADK\'s InMemorySessionService stores for the same conversation', async () => {
