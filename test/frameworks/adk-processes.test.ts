@@ -1,12 +1,14 @@
 /**
- * Two processes take turns on one ADK session through Redis: each runs ADK's Runner for one
- * turn (adk-child.ts) and sees the whole conversation so far. The child is bundled with tsup
+ * Two processes take turns on one ADK session through Redis: each runs ADK's Runner for its
+ * turn (adk-child.ts) and sees the whole conversation so far, the other's turns included. The child is bundled with tsup
  * into one CommonJS file, `@google/adk` left outside and found through NODE_PATH.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,20 +22,33 @@ const url = inject('redisUrl');
 const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-adk-'));
 const child = join(dir, 'child.cjs');
 const prefix = uniquePrefix('adk-procs');
+const started: ChildProcess[] = [];
 
 interface Seen {
   events: string[];
   state: Record<string, unknown>;
 }
 
-function run(sessionId: string, text: string): Promise<Seen> {
+/** A child process running turns: `send` a message, get the session as it then reads it. */
+function start(sessionId: string) {
   const env = { ...process.env, NODE_PATH: resolve('node_modules') };
-  return new Promise((done, fail) => {
-    execFile(process.execPath, [child, url!, prefix, sessionId, text], { env, timeout: 30_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`child '${text}' failed: ${err.message}\n${stderr}`));
-      else done(JSON.parse(stdout) as Seen);
-    });
-  });
+  const proc = spawn(process.execPath, [child, url!, prefix, sessionId], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  started.push(proc);
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  return {
+    async send(text: string): Promise<Seen> {
+      proc.stdin.write(`${text}\n`);
+      const line = await lines.next();
+      if (line.done) throw new Error(`child ended before answering '${text}': ${stderr}`);
+      return JSON.parse(line.value) as Seen;
+    },
+    end(): Promise<number | null> {
+      proc.stdin.end();
+      return new Promise((done) => proc.once('exit', done));
+    },
+  };
 }
 
 describe.skipIf(!url)('AdkSessionService across processes', () => {
@@ -57,6 +72,7 @@ describe.skipIf(!url)('AdkSessionService across processes', () => {
   });
 
   afterAll(async () => {
+    for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await removePrefix(client, prefix);
     await client.quit();
     rmSync(dir, { recursive: true, force: true });
@@ -66,10 +82,11 @@ describe.skipIf(!url)('AdkSessionService across processes', () => {
     const manager = new SessionManager({ store: new RedisStore({ client, prefix }) });
     const service = new AdkSessionService(manager);
     await service.createSession({ appName: 'scripted-app', userId: 'ann', sessionId: 'shared', state: { 'user:name': 'Ann' } });
-    const texts = ['hi', 'remember blue', 'how are you', 'remember green'];
+    const processes = [start('shared'), start('shared')];
+    const texts = ['hi', 'remember blue', 'how are you', 'remember green', 'bye'];
     const expected: string[] = [];
     for (const [n, text] of texts.entries()) {
-      const seen = await run('shared', text);
+      const seen = await processes[n % 2]!.send(text);
       const before = expected.length;
       expected.push(`user: ${text}`);
       if (text.startsWith('remember ')) {
@@ -79,8 +96,9 @@ describe.skipIf(!url)('AdkSessionService across processes', () => {
       } else {
         expected.push(`assistant: echo ${text} (saw ${before + 1})`);
       }
-      expect(seen.events, `turn ${n + 1}`).toEqual(expected);
+      expect(seen.events, `turn ${n + 1}, process ${n % 2}`).toEqual(expected);
     }
+    expect(await Promise.all(processes.map((p) => p.end()))).toEqual([0, 0]);
     const last = (await service.getSession({ appName: 'scripted-app', userId: 'ann', sessionId: 'shared' }))!;
     expect(last.events.map(describeEvent)).toEqual(expected);
     expect(last.state).toEqual({ last: 'green', 'user:name': 'Ann', 'user:favourite': 'green', 'app:remembered': 2 });
