@@ -221,6 +221,23 @@ describe.each(stores)('AdkSessionService over %s', (_name, makeStore) => {
     expect(got.state).toEqual(session.state);
   });
 
+  it('a replacement that meets a concurrent append reads again and keeps both', async () => {
+    const { manager, service } = setup();
+    const session = await service.createSession({ appName: app, userId: 'ann', sessionId: 'race' });
+    const other = (await service.getSession({ appName: app, userId: 'ann', sessionId: 'race' }))!;
+    await service.appendEvent({ session, event: event('a', 1, {}, 'event-a') });
+    await service.appendEvent({ session, event: event('b', 2) });
+    const append = manager.append.bind(manager);
+    const spy = vi.spyOn(manager, 'append').mockImplementationOnce(async (...args) => {
+      await service.appendEvent({ session: other, event: event('from another writer', 3) });
+      return append(...args);
+    });
+    await service.appendEvent({ session, event: event('a again', 4, {}, 'event-a') });
+    expect(spy.mock.calls.filter(([, , options]) => options?.replaceAfter === 0)).toHaveLength(2);
+    const got = (await service.getSession({ appName: app, userId: 'ann', sessionId: 'race' }))!;
+    expect(got.events.map((e) => e.content!.parts![0]!.text)).toEqual(['a again', 'b', 'from another writer']);
+  });
+
   it('does not store partial events, temp: state, or events of a session that does not exist', async () => {
     const { manager, service } = setup();
     const session = await service.createSession({ appName: app, userId: 'ann', sessionId: 'p' });
