@@ -153,33 +153,46 @@ export class AdkSessionService extends BaseSessionService {
   }
 
   /**
-   * Stores a (non-partial) event with its state change in one append, then the `app:` and
-   * `user:` changes in their sessions, then updates `session` as the base class does. An event
-   * whose id `session.events` holds already replaces the stored one in its place.
+   * Applies a (non-partial) event to `session` as the base class does (its state rules
+   * included), then stores the event with the session's resulting state in one append, then
+   * the `app:` and `user:` changes in their sessions. An event whose id `session.events` holds
+   * already replaces the stored one in its place. When storing fails, `session` is put back.
    */
   override async appendEvent({ session, event }: AppendEventRequest): Promise<Event> {
     if (event.partial) return event;
+    const replacing = session.events.some((e) => e.id === event.id);
+    const events = [...session.events];
+    const state = { ...session.state };
+    await super.appendEvent({ session, event });
+    try {
+      await this.#store(session, event, replacing);
+    } catch (error) {
+      session.events.splice(0, session.events.length, ...events);
+      for (const key of Object.keys(session.state)) if (!Object.hasOwn(state, key)) delete session.state[key];
+      for (const [key, value] of Object.entries(state)) define(session.state, key, value);
+      throw error;
+    }
+    session.lastUpdateTime = event.timestamp;
+    return event;
+  }
+
+  /** Stores `event` (its `temp:` keys already removed) with `session`'s own state after it. */
+  async #store(session: AdkSession, event: Event, replacing: boolean): Promise<void> {
     const scopes = splitState(event.actions?.stateDelta ?? {});
     const stored = JSON.parse(JSON.stringify(event)) as Event;
-    const delta = stored.actions?.stateDelta ?? {};
-    for (const name of Object.keys(delta)) if (name.startsWith(State.TEMP_PREFIX)) delete delta[name];
-    const state = { ...splitState(session.state).own, ...scopes.own };
+    const state = splitState(session.state).own;
     const key = this.#ids.session(session.appName, session.userId, session.id);
     const seen = this.#seen.get(session);
-    const replaced = session.events.some((e) => e.id === event.id) && (await replaceEvent(this.#manager, key, { event: stored, state }));
+    const replaced = replacing && (await replaceEvent(this.#manager, key, { event: stored, state }));
     if (replaced) {
       this.#seen.set(session, { lastSeq: replaced.lastSeq, stateSeq: replaced.lastSeq });
     } else {
       const carry = Object.keys(scopes.own).length > 0 || !seen || seen.lastSeq - seen.stateSeq >= STATE_EVERY - 1;
-      const item: EventItem = carry ? { event: stored, state } : { event: stored };
-      const done = await this.#manager.append(key, [item]);
+      const done = await this.#manager.append(key, [carry ? { event: stored, state } : { event: stored }] satisfies EventItem[]);
       if (done.version === 1) await this.#undoCreate(key, session.id);
       this.#seen.set(session, { lastSeq: done.lastSeq, stateSeq: carry ? done.lastSeq : (seen?.stateSeq ?? 0) });
     }
     await this.#writeScopes(session.appName, session.userId, scopes);
-    await super.appendEvent({ session, event });
-    session.lastUpdateTime = event.timestamp;
-    return event;
   }
 
   /** An append that created the session: the ADK session was not there. Remove it again. */

@@ -2,7 +2,7 @@
  * The ADK adapter proven by ADK itself: its `Runner` driving an `LlmAgent` over a scripted
  * `BaseLlm`, over a MemoryStore and a RedisStore manager, offline.
  */
-import { createEvent, InMemorySessionService, LlmAgent, Runner } from '@google/adk';
+import { createEvent, InMemorySessionService, LlmAgent, Runner, State } from '@google/adk';
 import type { Event } from '@google/adk';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
@@ -221,6 +221,22 @@ describe.each(stores)('AdkSessionService over %s', (_name, makeStore) => {
     expect(got.state).toEqual(session.state);
   });
 
+  it('keeps ADK\'s write order: an older delta appended after a newer write does not roll it back', async () => {
+    const { service } = setup();
+    const states: unknown[] = [];
+    for (const sessionService of [service, new InMemorySessionService()]) {
+      const session = await sessionService.createSession({ appName: app, userId: 'ann', sessionId: 'order' });
+      const older: Record<string, unknown> = {};
+      const newer: Record<string, unknown> = {};
+      new State(session.state, older).set('k', 'older');
+      new State(session.state, newer).set('k', 'newer');
+      await sessionService.appendEvent({ session, event: event('newer', 1, newer) });
+      await sessionService.appendEvent({ session, event: event('older', 2, older) });
+      states.push(session.state, (await sessionService.getSession({ appName: app, userId: 'ann', sessionId: 'order' }))!.state);
+    }
+    expect(states).toEqual([{ k: 'newer' }, { k: 'newer' }, { k: 'newer' }, { k: 'newer' }]);
+  });
+
   it('a replacement that meets a concurrent append reads again and keeps both', async () => {
     const { manager, service } = setup();
     const session = await service.createSession({ appName: app, userId: 'ann', sessionId: 'race' });
@@ -249,8 +265,10 @@ describe.each(stores)('AdkSessionService over %s', (_name, makeStore) => {
     expect(got.events[0]!.actions.stateDelta).toEqual({ kept: 2 });
     expect(got.state).toEqual({ kept: 2 });
 
-    const ghost = { ...session, id: 'never-created', events: [] };
-    await expect(service.appendEvent({ session: ghost, event: event('lost', 6) })).rejects.toThrow(InvalidArgumentError);
+    const ghost = { ...session, id: 'never-created', events: [], state: { ...session.state } };
+    await expect(service.appendEvent({ session: ghost, event: event('lost', 6, { gone: true }) })).rejects.toThrow(InvalidArgumentError);
+    expect(ghost.events).toEqual([]);
+    expect(ghost.state).toEqual({ kept: 2 });
     expect(await service.getSession({ appName: app, userId: 'ann', sessionId: 'never-created' })).toBeUndefined();
     expect((await manager.list({ fields: 'meta' })).sessions.map((s) => s.id)).not.toContain('adk:s:scripted-app:ann:never-created');
   });
