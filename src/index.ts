@@ -20,6 +20,8 @@ export type {
   ItemsPage,
   PopOptions,
   SessionItem,
+  TruncateAfter,
+  TruncateBefore,
   TruncateOptions,
   TruncateResult,
 } from './items.js';

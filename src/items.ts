@@ -91,10 +91,26 @@ export interface PopOptions {
 }
 
 /** Options of {@link SessionManager.truncate}: exactly one of `after` (rewind) and `before` (compaction). */
-export type TruncateOptions = ({ after: number; before?: undefined } | { before: number; after?: undefined }) & {
+export type TruncateOptions = (TruncateAfter | TruncateBefore) & {
   /** Truncate only if the current version is this. */
   ifVersion?: number;
 };
+
+/** A rewind: {@link TruncateOptions} with `after`. */
+export interface TruncateAfter {
+  /** Remove every item with a seq above this; `lastSeq` becomes this. */
+  after: number;
+  /** Not with `after`. */
+  before?: undefined;
+}
+
+/** A compaction: {@link TruncateOptions} with `before`. */
+export interface TruncateBefore {
+  /** Remove every item with a seq below this; `lastSeq` stays. */
+  before: number;
+  /** Not with `before`. */
+  after?: undefined;
+}
 
 /** What {@link SessionManager.truncate} did. */
 export interface TruncateResult {

@@ -130,6 +130,45 @@ const defects: { defect: string; caughtBy: string; store: new (inner: MemoryStor
     },
   },
   {
+    defect: 'append reads lastSeq, awaits a tick, then writes (not atomic)',
+    caughtBy: '50 concurrent appends of 3 items end with 150 items at seqs 1..150, each batch contiguous',
+    store: class extends Wrapper {
+      override async append(input: StoreAppendInput): Promise<StoreAppendResult> {
+        const lastSeq = (await this.inner.get(input.id, input.now))?.lastSeq ?? 0;
+        await new Promise((r) => setImmediate(r));
+        return this.inner.append({ ...input, replaceAfter: input.replaceAfter ?? lastSeq });
+      }
+    },
+  },
+  {
+    defect: 'items pages include expired sessions\' items',
+    caughtBy: 'an expired session takes its items and keys with it, for items, pop, truncate and append',
+    store: class extends Wrapper {
+      override items(query: StoreItemsQuery) {
+        return this.inner.items({ ...query, now: -Infinity });
+      }
+    },
+  },
+  {
+    defect: 'put forgets the items',
+    caughtBy: 'put replaces data and keeps the items, itemCount and lastSeq',
+    store: class extends Wrapper {
+      override async put(input: StorePutInput): Promise<StoreWriteResult> {
+        await this.inner.truncate({ id: input.id, now: input.now, after: 0 });
+        return this.inner.put(input);
+      }
+    },
+  },
+  {
+    defect: 'a replayed append applies its batch again',
+    caughtBy: 'a resent idempotencyKey answers the first result with replayed, whatever the batch or ifVersion, and adds nothing',
+    store: class extends Wrapper {
+      override append({ idempotencyKey: _, ...input }: StoreAppendInput) {
+        return this.inner.append(input);
+      }
+    },
+  },
+  {
     defect: 'touch ignores maxLifetime',
     caughtBy: 'touch never extends a record past createdAt + maxLifetime',
     store: class extends Wrapper {

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
+  InvalidIdentifierError,
   MemoryStore,
   PayloadTooLargeError,
   SessionManager,
@@ -127,6 +128,9 @@ describe('items as callers see them', () => {
     expect(calls).toEqual([]);
     expect(await sessions.get('s')).toMatchObject({ data: null, itemCount: 2 });
     await expect(sessions.put('s', null as unknown as object)).rejects.toBeInstanceOf(ValidationError);
+    const seen: unknown[] = [];
+    await expect(sessions.update('s', (cur) => (seen.push(cur?.data), { fixed: true }))).resolves.toMatchObject({ version: 2, itemCount: 2 });
+    expect(seen).toEqual([null]);
   });
 });
 
@@ -157,6 +161,14 @@ describe('item arguments', () => {
       ['truncate after', () => sessions.truncate('s', { after: NaN }), /^after must be a whole number ≥ 0/],
       ['truncate before', () => sessions.truncate('s', { before: -3 }), /^before must be a whole number ≥ 0/],
     ];
+    for (const call of [
+      () => sessions.append('a b', [1]),
+      () => sessions.items('.'),
+      () => sessions.pop('x'.repeat(257)),
+      () => sessions.truncate('a/b', { after: 0 }),
+    ]) {
+      expect(await refusal(call())).toBeInstanceOf(InvalidIdentifierError);
+    }
     for (const [what, call, message] of bad) {
       const err = await refusal(call());
       expect(err, what).toBeInstanceOf(InvalidArgumentError);
