@@ -58,8 +58,8 @@ export interface RedisStoreOptions {
    */
   timeout?: Milliseconds;
   /**
-   * After every write (put, touch, clear), wait until this many replicas have it before
-   * answering: Redis `WAIT`, pipelined right after the script on the same connection and
+   * After every write (put, touch, clear, append, pop, truncate), wait until this many
+   * replicas have it before answering: Redis `WAIT`, pipelined right after the script on the same connection and
    * node. A write that fewer replicas acknowledge within `waitTimeout` rejects with
    * {@link StoreUnavailableError} `indeterminate: true`: the master applied it, but a
    * failover before a replica gets it would lose it. See docs/redis-cluster.md.
