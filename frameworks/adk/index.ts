@@ -90,7 +90,8 @@ export class AdkSessionService extends BaseSessionService {
       await this.#manager.put(key, { state: scopes.own } satisfies SessionData, { ifVersion: 0 });
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      throw new VersionConflictError(`ADK session '${id}' of app '${appName}', user '${userId}' exists already`, error.currentVersion);
+      const message = `ADK session '${id}' of app '${appName}', user '${userId}' exists already`;
+      throw new VersionConflictError(message, error.currentVersion);
     }
     await this.#writeScopes(appName, userId, scopes);
     const session = await this.getSession({ appName, userId, sessionId: id });
@@ -140,7 +141,8 @@ export class AdkSessionService extends BaseSessionService {
       const page = await this.#manager.list({ prefix, fields: 'meta', limit: 1000, ...(cursor ? { cursor } : {}) });
       for (const meta of page.sessions) {
         const names = this.#ids.parse(appName, meta.id);
-        sessions.push({ id: names.sessionId, appName, userId: names.userId, state: {}, events: [], lastUpdateTime: Date.parse(meta.updatedAt) });
+        const lastUpdateTime = Date.parse(meta.updatedAt);
+        sessions.push({ id: names.sessionId, appName, userId: names.userId, state: {}, events: [], lastUpdateTime });
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -188,7 +190,8 @@ export class AdkSessionService extends BaseSessionService {
       this.#seen.set(session, { lastSeq: replaced.lastSeq, stateSeq: replaced.lastSeq });
     } else {
       const carry = Object.keys(scopes.own).length > 0 || !seen || seen.lastSeq - seen.stateSeq >= STATE_EVERY - 1;
-      const done = await this.#manager.append(key, [carry ? { event: stored, state } : { event: stored }] satisfies EventItem[]);
+      const item: EventItem = carry ? { event: stored, state } : { event: stored };
+      const done = await this.#manager.append(key, [item]);
       if (done.version === 1) await this.#undoCreate(key, session.id);
       this.#seen.set(session, { lastSeq: done.lastSeq, stateSeq: carry ? done.lastSeq : (seen?.stateSeq ?? 0) });
     }
@@ -205,7 +208,10 @@ export class AdkSessionService extends BaseSessionService {
 
   /** Merges `app:` and `user:` changes into their sessions. */
   async #writeScopes(appName: string, userId: string, scopes: Scopes): Promise<void> {
-    const merge = (delta: StateMap) => (current: { data: unknown } | undefined) => ({ ...((current?.data ?? {}) as StateMap), ...delta });
+    const merge = (delta: StateMap) => (current: { data: unknown } | undefined) => ({
+      ...((current?.data ?? {}) as StateMap),
+      ...delta,
+    });
     if (Object.keys(scopes.app).length > 0) await this.#manager.update(this.#ids.app(appName), merge(scopes.app));
     if (Object.keys(scopes.user).length > 0) await this.#manager.update(this.#ids.user(appName, userId), merge(scopes.user));
   }

@@ -273,6 +273,16 @@ describe.each(stores)('AdkSessionService over %s', (_name, makeStore) => {
     expect((await manager.list({ fields: 'meta' })).sessions.map((s) => s.id)).not.toContain('adk:s:scripted-app:ann:never-created');
   });
 
+  it('keeps services with different prefixes apart, and refuses a prefix outside the alphabet', async () => {
+    const { manager, service } = setup();
+    const other = new AdkSessionService(manager, { prefix: 'team-b:' });
+    await service.createSession({ appName: app, userId: 'ann', sessionId: 'one', state: { 'app:x': 1 } });
+    expect(await other.getSession({ appName: app, userId: 'ann', sessionId: 'one' })).toBeUndefined();
+    expect((await other.listSessions({ appName: app })).sessions).toEqual([]);
+    expect((await other.createSession({ appName: app, userId: 'ann', sessionId: 'one' })).state).toEqual({});
+    expect(() => new AdkSessionService(manager, { prefix: 'a b' })).toThrow(/options\.prefix/);
+  });
+
   it('maps names outside the identifier alphabet reversibly', async () => {
     const { manager, service } = setup();
     const names = { appName: 'my app/ü', userId: 'a:b~c@d', sessionId: "x y!'()*%" };
