@@ -13,6 +13,18 @@ export type {
   TouchOptions,
   UpdateOptions,
 } from './manager.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  ItemsOptions,
+  ItemsPage,
+  PopOptions,
+  SessionItem,
+  TruncateAfter,
+  TruncateBefore,
+  TruncateOptions,
+  TruncateResult,
+} from './items.js';
 export { MemoryStore } from '../adapters/memory/store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {

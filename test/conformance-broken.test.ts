@@ -4,7 +4,24 @@
  * case named for it. The same wrapper without a defect passes the whole suite.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, type SessionRecord, type SessionStore, type StoreDeleteInput, type StoreListQuery, type StorePutInput, type StoreTouchInput, type StoreWriteResult } from '../src/index.js';
+import {
+  MemoryStore,
+  type SessionRecord,
+  type SessionStore,
+  type StoreAppendInput,
+  type StoreAppendResult,
+  type StoreDeleteInput,
+  type StoreItemsPage,
+  type StoreItemsQuery,
+  type StoreListQuery,
+  type StorePopInput,
+  type StorePopResult,
+  type StorePutInput,
+  type StoreTouchInput,
+  type StoreTruncateInput,
+  type StoreTruncateResult,
+  type StoreWriteResult,
+} from '../src/index.js';
 import { describeStore, enabled, features, runCase, type StoreFactory, type SuiteOptions } from './conformance/index.js';
 
 /** A MemoryStore behind a wrapper that passes every call on; the defects below override one method. */
@@ -24,6 +41,18 @@ class Wrapper implements SessionStore {
   }
   list(query: StoreListQuery): Promise<SessionRecord[]> {
     return this.inner.list(query);
+  }
+  append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    return this.inner.append(input);
+  }
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    return this.inner.items(query);
+  }
+  pop(input: StorePopInput): Promise<StorePopResult> {
+    return this.inner.pop(input);
+  }
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    return this.inner.truncate(input);
   }
   ping(): Promise<boolean> {
     return this.inner.ping();
@@ -97,6 +126,45 @@ const defects: { defect: string; caughtBy: string; store: new (inner: MemoryStor
     store: class extends Wrapper {
       override delete({ ifVersion: _, ...input }: StoreDeleteInput) {
         return this.inner.delete(input);
+      }
+    },
+  },
+  {
+    defect: 'append reads lastSeq, awaits a tick, then writes (not atomic)',
+    caughtBy: '50 concurrent appends of 3 items end with 150 items at seqs 1..150, each batch contiguous',
+    store: class extends Wrapper {
+      override async append(input: StoreAppendInput): Promise<StoreAppendResult> {
+        const lastSeq = (await this.inner.get(input.id, input.now))?.lastSeq ?? 0;
+        await new Promise((r) => setImmediate(r));
+        return this.inner.append({ ...input, replaceAfter: input.replaceAfter ?? lastSeq });
+      }
+    },
+  },
+  {
+    defect: 'items pages include expired sessions\' items',
+    caughtBy: 'an expired session takes its items and keys with it, for items, pop, truncate and append',
+    store: class extends Wrapper {
+      override items(query: StoreItemsQuery) {
+        return this.inner.items({ ...query, now: -Infinity });
+      }
+    },
+  },
+  {
+    defect: 'put forgets the items',
+    caughtBy: 'put replaces data and keeps the items, itemCount and lastSeq',
+    store: class extends Wrapper {
+      override async put(input: StorePutInput): Promise<StoreWriteResult> {
+        await this.inner.truncate({ id: input.id, now: input.now, after: 0 });
+        return this.inner.put(input);
+      }
+    },
+  },
+  {
+    defect: 'a replayed append applies its batch again',
+    caughtBy: 'a resent idempotencyKey answers the first result with replayed, whatever the batch or ifVersion, and adds nothing',
+    store: class extends Wrapper {
+      override append({ idempotencyKey: _, ...input }: StoreAppendInput) {
+        return this.inner.append(input);
       }
     },
   },

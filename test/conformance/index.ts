@@ -14,6 +14,7 @@ import { describe, it } from 'vitest';
 import { conditions } from './conditions.js';
 import { runCase, type Case, type StoreFactory } from './context.js';
 import { expiry } from './expiry.js';
+import { items } from './items.js';
 import { lifecycle } from './lifecycle.js';
 import { listing } from './listing.js';
 import { model } from './model.js';
@@ -34,6 +35,7 @@ export const features: Record<string, Case[]> = {
   delete: removal,
   expiry,
   list: listing,
+  items,
   'shared backend': shared,
   'update through a manager': updates,
   'ping and close': lifecycle,
