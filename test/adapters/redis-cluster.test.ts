@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager, StoreUnavailableError, VersionConflictError } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
+import { checkLog } from './redis-helpers.js';
 import { parseInfo, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { freePort, hasRedisServer } from '../helpers/redis-server.js';
 
@@ -236,37 +237,95 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
     });
   });
 
+  describe('items', () => {
+    it('append, an items page, pop and truncate are one single-slot script each, in the slot of the session', async () => {
+      const store = new RedisStore({ client, prefix: randomPrefix() });
+      const now = Date.now();
+      const batch = (id: string, items: string[]) => ({
+        ...{ id, items, now, idleExpiresAt: now + 60_000, maxLifetime: null, maxItems: null, maxLogBytes: null, dropOldest: false },
+      });
+      await store.append(batch('warm-up', ['0'])); // scripts loaded on the first master
+      const watcher = watch(client);
+      let other = 0; // operations that also saw a NOSCRIPT or ioredis connecting to a master
+      const keyslot = async (k: string) => Number(await cluster.command(cluster.masters()[0]!.port, 'CLUSTER', 'KEYSLOT', k));
+      try {
+        for (let i = 0; i < 12; i++) {
+          const id = `log-${i}-${randomBytes(3).toString('hex')}`;
+          for (const op of [
+            () => store.append(batch(id, ['1', '2', '3'])),
+            () => store.append({ ...batch(id, ['4']), idempotencyKey: `k${i}`, replaceAfter: 2 }),
+            () => store.items({ id, now, limit: 10, order: 'desc' }),
+            () => store.pop({ id, now }),
+            () => store.truncate({ id, now, before: 2 }),
+          ]) {
+            watcher.reset();
+            await op();
+            // ioredis's own connection set-up (INFO, CLUSTER SLOTS) aside, one script and no other command
+            const names = watcher.sent.map((c) => c.name).filter((n) => n !== 'info' && n !== 'cluster');
+            expect(names.filter((n) => n === 'evalsha')).toHaveLength(1);
+            expect(names.filter((n) => n !== 'evalsha' && n !== 'eval'), names.join(' ')).toEqual([]);
+            if (watcher.sent.length === 1) expect(watcher.rounds).toBe(1);
+            else other++;
+            const script = watcher.sent.find((c) => c.name === 'evalsha')!;
+            const keys = script.args.slice(2, 2 + Number(script.args[1])).map(String);
+            expect(keys.some((k) => k.includes(':i:'))).toBe(true);
+            const slots = new Set(await Promise.all([...keys, keys[0]!.replace(':s:', ':i:')].map(keyslot)));
+            expect(slots.size).toBe(1);
+          }
+          expect(await store.get(id, now)).toMatchObject({ version: 4, itemCount: 1, lastSeq: 2 });
+        }
+        expect(other).toBeLessThanOrEqual(12); // at most the first of each script on each master
+      } finally {
+        watcher.restore();
+        await store.close();
+      }
+    });
+  });
+
   describe('across processes', () => {
-    it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
+    /** Runs the child (redis-cluster.child.ts) in 8 processes on `job`; each prints `{ versions }`. */
+    async function eight(job: Record<string, unknown>): Promise<number[][]> {
       const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-cluster-child-'));
       try {
         // As in redis-processes.test.ts: one CommonJS bundle (ioredis included) run with plain node.
         const outfile = await bundleChild(join(here, 'redis-cluster.child.ts'), dir);
-        const prefix = randomPrefix();
-        const job = { ports: cluster.startupNodes.map((n) => n.port), prefix, id: 'counter', count: 50 };
-        const results = await Promise.all(
+        const ports = cluster.startupNodes.map((n) => n.port);
+        return await Promise.all(
           Array.from(
             { length: 8 },
             () =>
               new Promise<number[]>((resolve, reject) =>
-                execFile(process.execPath, [outfile, JSON.stringify(job)], { timeout: 60_000 }, (err, stdout, stderr) =>
+                execFile(process.execPath, [outfile, JSON.stringify({ ports, ...job })], { timeout: 60_000 }, (err, stdout, stderr) =>
                   err ? reject(new Error(`child failed: ${stderr || err.message}`)) : resolve((JSON.parse(stdout) as { versions: number[] }).versions),
                 ),
               ),
           ),
         );
-        for (const versions of results) {
-          expect(versions).toHaveLength(50);
-          for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
-        }
-        const all = results.flat().sort((a, b) => a - b);
-        expect(new Set(all).size).toBe(400);
-        const sessions = new SessionManager<{ n: number }>({ store: new RedisStore({ client, prefix }) });
-        expect(await sessions.get('counter')).toMatchObject({ data: { n: 400 }, version: 400 });
-        await sessions.close();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+
+    it('8 processes × 50 updates of one counter end at exactly 400 with distinct, increasing versions', async () => {
+      const prefix = randomPrefix();
+      const results = await eight({ prefix, id: 'counter', count: 50 });
+      for (const versions of results) {
+        expect(versions).toHaveLength(50);
+        for (let i = 1; i < versions.length; i++) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);
+      }
+      const all = results.flat().sort((a, b) => a - b);
+      expect(new Set(all).size).toBe(400);
+      const sessions = new SessionManager<{ n: number }>({ store: new RedisStore({ client, prefix }) });
+      expect(await sessions.get('counter')).toMatchObject({ data: { n: 400 }, version: 400 });
+      await sessions.close();
+    }, 60_000);
+
+    it('8 processes × 50 appends of 3 items to one session end with exactly 1,200 items, seqs 1..1,200, each append contiguous, every item once', async () => {
+      const prefix = randomPrefix();
+      const results = await eight({ prefix, id: 'log', count: 50, mode: 'append' });
+      const store = new RedisStore({ client, prefix });
+      await checkLog(store, 'log', results);
+      await store.close();
     }, 60_000);
   });
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis/index.js';
 import { SessionManager } from '../../src/index.js';
 import { freePort } from '../helpers/redis-server.js';
-import { removePrefix, uniquePrefix } from './redis-helpers.js';
+import { checkLog, removePrefix, uniquePrefix } from './redis-helpers.js';
 
 const url = inject('redisUrl');
 const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-child-'));
@@ -58,6 +58,13 @@ describe.skipIf(!url)('RedisStore across processes', () => {
     expect(all).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     const sessions = new SessionManager({ store: new RedisStore({ client, prefix }) });
     expect(await sessions.get('counter')).toMatchObject({ data: 400, version: 400 });
+  });
+
+  it('8 processes × 50 appends of 3 items to one session end with exactly 1,200 items, seqs 1..1,200, each append contiguous, every item once', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, () => run('append', url!, prefix, 'log', '50')));
+    const store = new RedisStore({ client, prefix });
+    await checkLog(store, 'log', results);
+    await store.close();
   });
 
   it('two processes putting one id without conditions never get the same version', async () => {

@@ -4,12 +4,14 @@
  * its reply arriving. A TCP proxy in front of a redis-server this file spawns forwards the
  * script, waits for Redis's reply, and closes the client's connection instead of relaying it;
  * ioredis reconnects and sends the script again. The write's token makes the second run a
- * no-op: the version goes up exactly once.
+ * no-op: the version goes up exactly once. Item writes (append, pop, truncate) likewise; and a
+ * keyed append whose reply is lost to a client that does not resend is resent by the caller
+ * with the same key and answers `replayed: true`.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisStore } from '../../adapters/redis/index.js';
-import { SessionManager } from '../../src/index.js';
+import { SessionManager, StoreUnavailableError, type StoreAppendInput } from '../../src/index.js';
 import { spawnRedis, type SpawnedRedis } from '../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -21,6 +23,14 @@ describe.skipIf(!url)('RedisStore writes resent after a dropped reply', () => {
   let client: Redis; // the caller's, through the proxy, with ioredis's defaults
   let direct: Redis; // straight to Redis, to check what it holds
   let sessions: SessionManager;
+  let store: RedisStore; // the same client, for the item methods
+
+  /** An append of `items` to `id` now, without limits or expiry. */
+  const batch = (id: string, items: unknown[], more: Partial<StoreAppendInput> = {}): StoreAppendInput => ({
+    ...{ id, now: Date.now(), idleExpiresAt: null, maxLifetime: null, maxItems: null, maxLogBytes: null, dropOldest: false },
+    items: items.map((i) => JSON.stringify(i)),
+    ...more,
+  });
 
   beforeAll(async () => {
     redis = await spawnRedis();
@@ -31,9 +41,16 @@ describe.skipIf(!url)('RedisStore writes resent after a dropped reply', () => {
     await sessions.put('warm-up', 0); // loads the scripts, so each write below is one EVALSHA
     await sessions.touch('warm-up');
     await sessions.clear('warm-up');
+    store = new RedisStore({ client, prefix: 'resend:' });
+    await store.append(batch('warm-up', [1])); // and the item scripts
+    await store.items({ id: 'warm-up', now: Date.now(), limit: 1, order: 'asc' });
+    await store.pop({ id: 'warm-up', now: Date.now() });
+    await store.truncate({ id: 'warm-up', now: Date.now(), after: 0 });
+    await store.delete({ id: 'warm-up', now: Date.now() });
   });
 
   afterAll(async () => {
+    await store?.close();
     await sessions?.close();
     client?.disconnect();
     direct?.disconnect();
@@ -87,6 +104,46 @@ describe.skipIf(!url)('RedisStore writes resent after a dropped reply', () => {
     const cleared = await withCut(() => sessions.clear('e'));
     expect(cleared).toBeUndefined(); // documented: the first run removed it, the resent one saw nothing
     expect(await sessions.get('e')).toBeUndefined();
+  });
+
+  it('an append resent the same way adds its items once and answers their seqs', async () => {
+    await store.append(batch('f', ['a', 'b']));
+    const done = await withCut(() => store.append(batch('f', ['c', 'd', 'e'])));
+    expect(done).toEqual({ ok: true, version: 2, firstSeq: 3, lastSeq: 5, replayed: false });
+    const page = await store.items({ id: 'f', now: Date.now(), limit: 10, order: 'asc' });
+    expect(page!.items.map((i) => [i.seq, i.data])).toEqual([[1, '"a"'], [2, '"b"'], [3, '"c"'], [4, '"d"'], [5, '"e"']]);
+  });
+
+  it('a pop resent the same way removes one item and answers it', async () => {
+    await store.append(batch('g', [1, 2, 3]));
+    const popped = await withCut(() => store.pop({ id: 'g', now: Date.now(), ifVersion: 1 }));
+    expect(popped).toMatchObject({ ok: true, version: 2, item: { seq: 3, data: '3' } });
+    expect(await store.get('g', Date.now())).toMatchObject({ version: 2, itemCount: 2, lastSeq: 2 });
+  });
+
+  it('a truncate resent the same way removes once and answers how many it removed', async () => {
+    await store.append(batch('h', [1, 2, 3, 4]));
+    const cut = await withCut(() => store.truncate({ id: 'h', now: Date.now(), before: 3, ifVersion: 1 }));
+    expect(cut).toEqual({ ok: true, removed: 2, version: 2 });
+    expect(await store.get('h', Date.now())).toMatchObject({ version: 2, itemCount: 2, lastSeq: 4 });
+  });
+
+  it('a keyed append whose reply is lost, resent by the caller with its key, answers replayed and adds nothing', async () => {
+    // The store's own client never resends: the call fails as indeterminate, the caller retries.
+    const own = new RedisStore({ url: proxy.url, prefix: 'resend:' });
+    try {
+      await own.append(batch('k', ['first']));
+      const cut = proxy.cutAfterReply('evalsha');
+      const lost = await own.append(batch('k', ['x', 'y'], { idempotencyKey: 'turn-7' })).catch((e: unknown) => e);
+      await cut;
+      expect(lost).toBeInstanceOf(StoreUnavailableError);
+      expect((lost as StoreUnavailableError).indeterminate).toBe(true);
+      const again = await own.append(batch('k', ['x', 'y'], { idempotencyKey: 'turn-7' }));
+      expect(again).toEqual({ ok: true, version: 2, firstSeq: 2, lastSeq: 3, replayed: true });
+      expect(await own.get('k', Date.now())).toMatchObject({ version: 2, itemCount: 3, lastSeq: 3 });
+    } finally {
+      await own.close();
+    }
   });
 
   /** The key of session `id` under prefix `resend:`, whichever bucket it is in. */
