@@ -19,6 +19,11 @@ import { counterGraph, reviewGraph } from './langgraph-graph.js';
 
 const url = inject('redisUrl');
 
+/** The value of the interrupt a graph's run stopped at (LangGraph adds `__interrupt__` to the state it returns). */
+function question(state: object): unknown {
+  return (state as { __interrupt__?: { value: unknown }[] }).__interrupt__?.[0]?.value;
+}
+
 /** The checkpoint where the review waits, the newest one whose next node is `review`. */
 async function reviewCheckpoint(graph: ReturnType<typeof reviewGraph>, thread: string) {
   for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: thread } })) {
@@ -33,7 +38,7 @@ describe('a StateGraph with an interrupt over a MemoryStore', () => {
     const config = { configurable: { thread_id: 'review-1' } };
 
     const waiting = await graph.invoke({ topic: 'otters' }, config);
-    expect(waiting.__interrupt__?.[0]?.value).toEqual({ question: 'publish 1 step(s)?' });
+    expect(question(waiting)).toEqual({ question: 'publish 1 step(s)?' });
     expect((await graph.getState(config)).next).toEqual(['review']);
 
     const done = await graph.invoke(new Command({ resume: 'yes' }), config);
@@ -42,7 +47,7 @@ describe('a StateGraph with an interrupt over a MemoryStore', () => {
     // time travel: run again from the checkpoint that waited for the review
     const earlier = await reviewCheckpoint(graph, 'review-1');
     const again = await graph.invoke(null, earlier);
-    expect(again.__interrupt__?.[0]?.value).toEqual({ question: 'publish 1 step(s)?' });
+    expect(question(again)).toEqual({ question: 'publish 1 step(s)?' });
     const branch = await graph.invoke(new Command({ resume: 'no' }), config);
     expect(branch.steps).toEqual(['draft about otters', 'review: no', 'dropped']);
 
@@ -111,7 +116,7 @@ describe.skipIf(!url)('a StateGraph with an interrupt over Redis, across process
     const graph = reviewGraph(new SessionsSaver(manager));
     const config = { configurable: { thread_id: 'review-redis' } };
     const waiting = await graph.invoke({ topic: 'otters' }, config);
-    expect(waiting.__interrupt__?.[0]?.value).toEqual({ question: 'publish 1 step(s)?' });
+    expect(question(waiting)).toEqual({ question: 'publish 1 step(s)?' });
 
     const done = await resumeElsewhere('review-redis', 'yes');
     expect(done.steps).toEqual(['draft about otters', 'review: yes', 'published']);
@@ -119,7 +124,7 @@ describe.skipIf(!url)('a StateGraph with an interrupt over Redis, across process
 
     const earlier = await reviewCheckpoint(graph, 'review-redis');
     const again = await graph.invoke(null, earlier);
-    expect(again.__interrupt__?.[0]?.value).toEqual({ question: 'publish 1 step(s)?' });
+    expect(question(again)).toEqual({ question: 'publish 1 step(s)?' });
     const branch = await resumeElsewhere('review-redis', 'no');
     expect(branch.steps).toEqual(['draft about otters', 'review: no', 'dropped']);
     expect((await graph.getState(config)).values.steps).toEqual(branch.steps);

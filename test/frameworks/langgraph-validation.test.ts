@@ -61,16 +61,18 @@ describe.skipIf(!url)('over a RedisStore', () => {
       await client.quit();
     },
     createCheckpointer() {
-      // a prefix per checkpointer: each gets a store of its own, as the suite expects
+      // a prefix per checkpointer: each gets a store of its own, as the suite expects,
       const prefix = uniquePrefix('langgraph');
       prefixes.push(prefix);
-      const manager = new SessionManager({ store: new RedisStore({ client, prefix }) });
+      // and a client of its own, closed with it
+      const manager = new SessionManager({ store: new RedisStore({ url: url!, prefix }) });
       const saver = new SessionsSaver(manager);
       managers.set(saver, manager);
       return saver;
     },
     async destroyCheckpointer(saver) {
       await clearAll(saver);
+      await managers.get(saver)!.close();
     },
   };
   validate(initializer);

@@ -4,6 +4,7 @@
  * for the special indexes), listing across threads of one prefix, deleteThread, bad input.
  */
 import { WRITES_IDX_MAP, emptyCheckpoint, uuid6, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import type { RunnableConfig } from '@langchain/core/runnables';
 import { describe, expect, it } from 'vitest';
 import { decodePart, encodePart } from '../../frameworks/langgraph/ids.js';
 import { SessionsSaver } from '../../frameworks/langgraph/index.js';
@@ -108,10 +109,10 @@ describe('listing and deleting threads', () => {
     await other.put({ configurable: { thread_id: 'x' } }, checkpoint(), meta, {});
     const ids: string[] = [];
     for (const thread of ['a', 'b']) {
-      let config = { configurable: { thread_id: thread } } as { configurable: Record<string, unknown> };
+      let config: RunnableConfig = { configurable: { thread_id: thread } };
       for (let step = 0; step < 3; step++) {
         config = await saver.put(config, checkpoint(), { ...meta, step }, {});
-        ids.push(config.configurable.checkpoint_id as string);
+        ids.push(config.configurable?.checkpoint_id as string);
       }
     }
     const listed = (await all(saver.list({}))).map((t) => t.checkpoint.id);
