@@ -137,7 +137,7 @@ export class SessionsSaver extends BaseCheckpointSaver {
    * Stores `checkpoint` after the values of the channels in `newVersions`, in one append; the
    * other channels' values are referred to where the parent checkpoint found them.
    *
-   * @throws {@link InvalidArgumentError} when `config` has no `thread_id`
+   * @throws `InvalidArgumentError` when `config` has no `thread_id`
    */
   async put(
     config: RunnableConfig,
@@ -170,26 +170,22 @@ export class SessionsSaver extends BaseCheckpointSaver {
     const freshChannels = new Set(fresh.map(([channel]) => channel));
     const toCarry = Object.keys(body.channel_versions).filter((channel) => !freshChannels.has(channel));
     for (let attempt = 1; ; attempt++) {
-      let ifVersion: number | undefined;
-      if (parent !== undefined && toCarry.length > 0) {
-        const log = new Log(this.#manager, id, 8);
-        const found = await this.#find(log, thread, namespace, parent);
-        if (found !== undefined) {
-          const refs = references(found);
-          item.carried = toCarry.flatMap((channel) => {
-            const ref = refs.get(channel);
-            return ref && ref[0] === body.channel_versions[channel] ? [[channel, ref[0], ref[1]] as const] : [];
-          }) as CheckpointItem['carried'];
-          // the seqs refer to this life of the session: append only if nothing happened since
-          if (item.carried.length > 0) ifVersion = log.version;
-        }
-      }
+      const log = new Log(this.#manager, id, 8);
+      item.carried = parent === undefined || toCarry.length === 0 ? [] : await this.#carried(log, thread, namespace, parent, body.channel_versions, toCarry);
       try {
-        await this.#manager.append(id, [...stored, item], ifVersion === undefined ? {} : { ifVersion });
-        break;
+        if (item.carried.length === 0) {
+          await this.#manager.append(id, [...stored, item]);
+          break;
+        }
+        // the seqs refer to the session as read: append only if it did not change since
+        const done = await this.#manager.append(id, [...stored, item], { ifVersion: log.version });
+        if (done.firstSeq === log.lastSeq + 1) break;
+        // the same version in a session deleted and begun again in between: take the append back
+        await this.#manager.truncate(id, { after: done.firstSeq - 1, ifVersion: done.version });
       } catch (err) {
-        if (!(err instanceof VersionConflictError) || attempt >= PUT_ATTEMPTS) throw err;
+        if (!(err instanceof VersionConflictError)) throw err;
       }
+      if (attempt >= PUT_ATTEMPTS) throw new VersionConflictError(`put: thread ${quote(thread)} kept changing; tried ${PUT_ATTEMPTS} times`, 0);
     }
     return { configurable: { thread_id: thread, checkpoint_ns: namespace, checkpoint_id: checkpoint.id } };
   }
@@ -198,7 +194,7 @@ export class SessionsSaver extends BaseCheckpointSaver {
    * Stores one task's writes against the checkpoint `config` names, in one append. Reads keep
    * the first write per task and index, and the last for the special negative indexes.
    *
-   * @throws {@link InvalidArgumentError} when `config` has no `thread_id` or `checkpoint_id`
+   * @throws `InvalidArgumentError` when `config` has no `thread_id` or `checkpoint_id`
    */
   async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ''): Promise<void> {
     const conf = config.configurable ?? {};
@@ -225,6 +221,24 @@ export class SessionsSaver extends BaseCheckpointSaver {
   async deleteThread(threadId: string): Promise<void> {
     const thread = threadOf(threadId, 'deleteThread');
     for await (const session of this.#sessions(thread, undefined)) await this.#manager.clear(session.id);
+  }
+
+  /** References to the values of `channels` the parent checkpoint holds at the same versions. */
+  async #carried(
+    log: Log,
+    thread: string,
+    namespace: string,
+    parent: string,
+    versions: ChannelVersions,
+    channels: string[],
+  ): Promise<CheckpointItem['carried']> {
+    const found = await this.#find(log, thread, namespace, parent);
+    if (found === undefined) return [];
+    const refs = references(found);
+    return channels.flatMap((channel) => {
+      const ref = refs.get(channel);
+      return ref && ref[0] === versions[channel] ? [[channel, ref[0], ref[1]] as [string, Version, number]] : [];
+    });
   }
 
   /** The sessions holding `thread` (every thread when `undefined`) in `namespace` (every one when `undefined`). */

@@ -51,7 +51,7 @@ export interface WritesItem {
 export type LogItem = CheckpointItem | ValueItem | WritesItem;
 
 /** What the saver needs of a manager. */
-export type ItemsManager = Pick<SessionManager<unknown, unknown>, 'append' | 'items' | 'list' | 'clear'>;
+export type ItemsManager = Pick<SessionManager<unknown, unknown>, 'append' | 'items' | 'list' | 'clear' | 'truncate'>;
 
 /** An item with its seq. */
 export interface Entry {
@@ -66,6 +66,8 @@ const MAX_PAGE = 1000;
 export class Log {
   /** The session's version when the first page was read; 0 when there is no session. */
   version = 0;
+  /** The newest seq when the first page was read; 0 when there is no item. */
+  lastSeq = 0;
   /** The items of the page being walked, to find values without a second read. */
   readonly #page = new Map<number, LogItem>();
 
@@ -82,7 +84,10 @@ export class Log {
     for (;;) {
       const page = await this.manager.items(this.id, { order: 'desc', limit, ...(before === undefined ? {} : { before }) });
       if (page === undefined) return;
-      if (before === undefined) this.version = page.version;
+      if (before === undefined) {
+        this.version = page.version;
+        this.lastSeq = page.items[0]?.seq ?? 0;
+      }
       this.#page.clear();
       for (const { seq, data } of page.items) this.#page.set(seq, data as LogItem);
       for (const { seq, data } of page.items) yield { seq, item: data as LogItem };

@@ -136,3 +136,42 @@ describe('listing and deleting threads', () => {
     expect(await saver.getTuple({ configurable: { thread_id: 'a', checkpoint_ns: 'sub:1' } })).toBeUndefined();
   });
 });
+
+describe('put between its read and its append', () => {
+  /** Runs `meanwhile` once, right after the next `items` read of `manager` (another writer at that instant). */
+  function interleave(manager: SessionManager, meanwhile: () => Promise<unknown>): void {
+    const items = manager.items.bind(manager);
+    let pending = true;
+    manager.items = (async (...args: Parameters<typeof items>) => {
+      const page = await items(...args);
+      if (pending) {
+        pending = false;
+        await meanwhile();
+      }
+      return page;
+    }) as typeof manager.items;
+  }
+
+  const next = (values: Record<string, unknown>, versions: Record<string, number>) => ({ ...checkpoint(values), channel_versions: versions });
+
+  it('reads again after another write to the thread, and still refers to the values it carries', async () => {
+    const manager = new SessionManager();
+    const saver = new SessionsSaver(manager);
+    const first = await saver.put({ configurable: { thread_id: 't' } }, checkpoint({ topic: 'kept', n: 1 }), meta, { topic: 1, n: 1 });
+    interleave(manager, () => saver.putWrites(first, [['n', 2]], 'task'));
+    const second = await saver.put(first, next({ topic: 'kept', n: 2 }, { topic: 1, n: 2 }), meta, { n: 2 });
+    expect((await saver.getTuple(second))?.checkpoint.channel_values).toEqual({ topic: 'kept', n: 2 });
+  });
+
+  it('never refers into a new life of the session: a thread deleted and begun again in between carries nothing over', async () => {
+    const manager = new SessionManager();
+    const saver = new SessionsSaver(manager);
+    const first = await saver.put({ configurable: { thread_id: 't' } }, checkpoint({ topic: 'kept', n: 1 }), meta, { topic: 1, n: 1 });
+    interleave(manager, async () => {
+      await saver.deleteThread('t');
+      await saver.put({ configurable: { thread_id: 't' } }, checkpoint({ other: 'new life' }), meta, { other: 1 });
+    });
+    const second = await saver.put(first, next({ topic: 'kept', n: 2 }, { topic: 1, n: 2 }), meta, { n: 2 });
+    expect((await saver.getTuple(second))?.checkpoint.channel_values).toEqual({ n: 2 });
+  });
+});
