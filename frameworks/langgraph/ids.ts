@@ -56,6 +56,13 @@ export function namespaceOf(value: unknown): string {
   throw new InvalidArgumentError(`config.configurable.checkpoint_ns must be a string; got ${quote(value)}`);
 }
 
+/** A `checkpoint_id` from a config: a non-empty string, or `undefined`. */
+export function checkpointIdOf(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  throw new InvalidArgumentError(`config.configurable.checkpoint_id must be a string; got ${quote(value)}`);
+}
+
 /** Session ids of one saver: `prefix` + thread (+ `@` + namespace). */
 export class SessionIds {
   constructor(readonly prefix: string) {}

@@ -9,10 +9,8 @@ import {
   BaseCheckpointSaver,
   TASKS,
   WRITES_IDX_MAP,
-  compareWritesSortKeys,
   copyCheckpoint,
   maxChannelVersion,
-  writesSortKey,
   type ChannelVersions,
   type Checkpoint,
   type CheckpointListOptions,
@@ -26,8 +24,8 @@ import { isIdentifierPrefix } from '../../src/identifier.js';
 import { InvalidArgumentError, VersionConflictError } from '../../src/errors.js';
 import { quote } from '../../src/json.js';
 import type { SessionManager } from '../../src/manager.js';
-import { SessionIds, namespaceOf, threadOf } from './ids.js';
-import { Log, type CheckpointItem, type ItemsManager, type Serialized, type ValueItem, type Version, type WritesItem } from './log.js';
+import { SessionIds, checkpointIdOf, namespaceOf, threadOf } from './ids.js';
+import { Log, keptWrites, references, type CheckpointItem, type Found, type ItemsManager, type Serialized, type ValueItem, type Version, type WritesItem } from './log.js';
 
 /** Options of {@link SessionsSaver}. */
 export interface SessionsSaverOptions {
@@ -46,15 +44,6 @@ export interface SessionsSaverOptions {
 
 /** How many times `put` reads again after another write slipped in between its read and its append. */
 const PUT_ATTEMPTS = 20;
-
-/** One checkpoint found in a log, with the writes against it (oldest first) and its session's identity. */
-interface Found {
-  thread: string;
-  namespace: string;
-  seq: number;
-  item: CheckpointItem;
-  writes: WritesItem[];
-}
 
 /**
  * A LangGraph `BaseCheckpointSaver` that keeps each thread's checkpoints in sessions of a
@@ -315,20 +304,9 @@ export class SessionsSaver extends BaseCheckpointSaver {
     return values;
   }
 
-  /** Writes in `writesSortKey` order: the first per task and index, the last for negative indexes. */
+  /** The pending writes of `items`, deserialized, in `writesSortKey` order. */
   async #pendingWrites(items: WritesItem[]): Promise<CheckpointPendingWrite[]> {
-    const kept = new Map<string, { path: string; task: string; index: number; channel: string; value: Serialized }>();
-    for (const { task, path, writes } of items) {
-      for (const [index, channel, value] of writes) {
-        const key = JSON.stringify([task, index]);
-        if (index >= 0 && kept.has(key)) continue;
-        kept.set(key, { path, task, index, channel, value });
-      }
-    }
-    const ordered = [...kept.values()].sort((a, b) =>
-      compareWritesSortKeys(writesSortKey(a.path, a.task, a.index), writesSortKey(b.path, b.task, b.index)),
-    );
-    return Promise.all(ordered.map(async (w) => [w.task, w.channel, await this.#load(w.value)] as CheckpointPendingWrite));
+    return Promise.all(keptWrites(items).map(async (w) => [w.task, w.channel, await this.#load(w.value)] as CheckpointPendingWrite));
   }
 
   /** Checkpoints before format 4 kept pending sends as the parent's `TASKS` writes: move them into the channel. */
@@ -348,19 +326,4 @@ export class SessionsSaver extends BaseCheckpointSaver {
   async #load([type, base64]: Serialized): Promise<unknown> {
     return this.serde.loadsTyped(type, new Uint8Array(Buffer.from(base64, 'base64')));
   }
-}
-
-/** Channel → `[version, seq of its value item]` for a found checkpoint. */
-function references({ seq, item }: Pick<Found, 'seq' | 'item'>): Map<string, [Version, number]> {
-  const refs = new Map<string, [Version, number]>();
-  item.fresh.forEach(([channel, version], i) => refs.set(channel, [version, seq - item.fresh.length + i]));
-  for (const [channel, version, at] of item.carried) refs.set(channel, [version, at]);
-  return refs;
-}
-
-/** A `checkpoint_id` from a config: a non-empty string, or `undefined`. */
-function checkpointIdOf(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value === 'string') return value;
-  throw new InvalidArgumentError(`config.configurable.checkpoint_id must be a string; got ${quote(value)}`);
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { compareWritesSortKeys, writesSortKey } from '@langchain/langgraph-checkpoint';
 import type { SessionManager } from '../../src/manager.js';
 
 /** The serializer's output `[type, bytes]`, with the bytes as base64. */
@@ -122,4 +123,43 @@ export class Log {
     );
     return found;
   }
+}
+
+/** One checkpoint found in a log, with the writes against it (oldest first) and its session's identity. */
+export interface Found {
+  thread: string;
+  namespace: string;
+  seq: number;
+  item: CheckpointItem;
+  writes: WritesItem[];
+}
+
+/** Channel → `[version, seq of its value item]` for a found checkpoint. */
+export function references({ seq, item }: Pick<Found, 'seq' | 'item'>): Map<string, [Version, number]> {
+  const refs = new Map<string, [Version, number]>();
+  item.fresh.forEach(([channel, version], i) => refs.set(channel, [version, seq - item.fresh.length + i]));
+  for (const [channel, version, at] of item.carried) refs.set(channel, [version, at]);
+  return refs;
+}
+
+/** One write kept for a read. */
+export interface KeptWrite {
+  task: string;
+  channel: string;
+  value: Serialized;
+}
+
+/** The writes reads keep, in `writesSortKey` order: the first per task and index, the last for negative indexes. */
+export function keptWrites(items: WritesItem[]): KeptWrite[] {
+  const kept = new Map<string, KeptWrite & { path: string; index: number }>();
+  for (const { task, path, writes } of items) {
+    for (const [index, channel, value] of writes) {
+      const key = JSON.stringify([task, index]);
+      if (index >= 0 && kept.has(key)) continue;
+      kept.set(key, { path, task, index, channel, value });
+    }
+  }
+  return [...kept.values()].sort((a, b) =>
+    compareWritesSortKeys(writesSortKey(a.path, a.task, a.index), writesSortKey(b.path, b.task, b.index)),
+  );
 }
