@@ -107,6 +107,7 @@ describe.skipIf(!url)('a StateGraph with an interrupt over Redis, across process
   }, 120_000);
 
   afterAll(async () => {
+    await new SessionsSaver(manager).deleteThread('review-redis'); // its items too, even after a failure
     await removePrefix(client, prefix);
     await client.quit();
     rmSync(dir, { recursive: true, force: true });
@@ -131,5 +132,6 @@ describe.skipIf(!url)('a StateGraph with an interrupt over Redis, across process
 
     await new SessionsSaver(manager).deleteThread('review-redis');
     expect((await graph.getState(config)).values).toEqual({});
+    expect((await manager.list({ prefix: 'langgraph:' })).sessions).toEqual([]);
   });
 });
