@@ -16,6 +16,7 @@ export type {
 export type {
   AppendOptions,
   AppendResult,
+  ItemLimitOptions,
   ItemsOptions,
   ItemsPage,
   PopOptions,

@@ -28,6 +28,33 @@ export interface SessionItem<I = unknown> {
   createdAt: string;
 }
 
+/** The item limits among the {@link SessionManagerOptions}. */
+export interface ItemLimitOptions {
+  /**
+   * Largest item, a whole number of UTF-8 bytes of its JSON; a larger one is refused with
+   * {@link PayloadTooLargeError}.
+   * @defaultValue `maxBytes`
+   */
+  maxItemBytes?: number;
+  /**
+   * Most items a session's log holds.
+   * @defaultValue none
+   */
+  maxItems?: number;
+  /**
+   * Most UTF-8 bytes of item JSON a session's log holds.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxLogBytes?: number;
+  /**
+   * What an append that would put the log over `maxItems` or `maxLogBytes` does: `'refuse'`
+   * throws {@link PayloadTooLargeError}; `'dropOldest'` removes the oldest items in the same
+   * atomic step (a batch over a limit by itself is still refused).
+   * @defaultValue 'refuse'
+   */
+  onFull?: 'refuse' | 'dropOldest';
+}
+
 /** Options of {@link SessionManager.append}. */
 export interface AppendOptions {
   /** Idle time to live in ms, renewed by this append. @defaultValue the manager's `ttl` */

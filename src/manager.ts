@@ -10,15 +10,27 @@ import type { MemoryStore } from '../adapters/memory/store.js';
 import { argumentError, duration, whole } from './checks.js';
 import { InvalidArgumentError, VersionConflictError } from './errors.js';
 import { assertIdentifier, isIdentifierPrefix } from './identifier.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { quote } from './json.js';
 import * as itemOps from './items.js';
-import type { AppendOptions, AppendResult, ItemsOptions, ItemsPage, PopOptions, SessionItem, TruncateOptions, TruncateResult } from './items.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  ItemLimitOptions,
+  ItemsOptions,
+  ItemsPage,
+  PopOptions,
+  SessionItem,
+  TruncateOptions,
+  TruncateResult,
+} from './items.js';
 import { ManagerCore, registerCore } from './manager-core.js';
 import { toMeta, toRemovedSession, toSession } from './session-view.js';
+import type { ClearOptions, ListOptions, PutOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
 import type { EpochMilliseconds, Milliseconds, Session, SessionMeta, SessionStore } from './types.js';
 
 /** Options of {@link SessionManager}. */
-export interface SessionManagerOptions<T = unknown> {
+export interface SessionManagerOptions<T = unknown> extends ItemLimitOptions {
   /**
    * Where sessions are kept.
    * @defaultValue a new {@link MemoryStore}
@@ -48,93 +60,13 @@ export interface SessionManagerOptions<T = unknown> {
    */
   schema?: StandardSchemaV1<unknown, T>;
   /**
-   * Largest item, a whole number of UTF-8 bytes of its JSON; a larger one is refused with
-   * {@link PayloadTooLargeError}.
-   * @defaultValue `maxBytes`
-   */
-  maxItemBytes?: number;
-  /**
-   * Most items a session's log holds.
-   * @defaultValue none
-   */
-  maxItems?: number;
-  /**
-   * Most UTF-8 bytes of item JSON a session's log holds.
-   * @defaultValue 67108864 (64 MiB)
-   */
-  maxLogBytes?: number;
-  /**
-   * What an append that would put the log over `maxItems` or `maxLogBytes` does: `'refuse'`
-   * throws {@link PayloadTooLargeError}; `'dropOldest'` removes the oldest items in the same
-   * atomic step (a batch over a limit by itself is still refused).
-   * @defaultValue 'refuse'
-   */
-  onFull?: 'refuse' | 'dropOldest';
-  /**
    * The clock, ms since epoch. Inject one to test expiry without sleeping.
    * @defaultValue `Date.now`
    */
   now?: () => EpochMilliseconds;
 }
 
-/** Options of {@link SessionManager.list}. */
-export interface ListOptions {
-  /**
-   * Most sessions on one page, 1 to 1000.
-   * @defaultValue 100
-   */
-  limit?: number;
-  /** The `nextCursor` of the previous page; absent for the first page. */
-  cursor?: string;
-  /** Keep only ids that start with this. */
-  prefix?: string;
-  /**
-   * `'meta'` leaves `data` out (and the store does not read it).
-   * @defaultValue 'all'
-   */
-  fields?: 'all' | 'meta';
-}
-
-/** A page of {@link SessionManager.list}: `SessionArray` of the HTTP API. */
-export interface SessionPage<S> {
-  /** The sessions of this page, ordered by id. */
-  sessions: S[];
-  /** Pass as `cursor` for the next page; `null` on the last page. */
-  nextCursor: string | null;
-}
-
-/** Options of {@link SessionManager.put}. */
-export interface PutOptions {
-  /** Idle time to live in ms for this write. @defaultValue the manager's `ttl` */
-  ttl?: Milliseconds;
-  /** Write only if the current version is this; `0` means only if the session does not exist. */
-  ifVersion?: number;
-}
-
-/** Options of {@link SessionManager.clear}. */
-export interface ClearOptions {
-  /** Remove only if the current version is this. */
-  ifVersion?: number;
-}
-
-/** Options of {@link SessionManager.update}. */
-export interface UpdateOptions {
-  /** Idle time to live in ms for this write. @defaultValue the manager's `ttl` */
-  ttl?: Milliseconds;
-  /**
-   * How many times to read and try again after a version conflict, then
-   * {@link VersionConflictError}. Without it, `update` keeps trying for 10 seconds (by the
-   * manager's clock) before it gives up.
-   * @defaultValue no count: retry for 10 seconds
-   */
-  retries?: number;
-}
-
-/** Options of {@link SessionManager.touch}. */
-export interface TouchOptions {
-  /** Idle time to live in ms from now. @defaultValue the manager's `ttl` */
-  ttl?: Milliseconds;
-}
+export type { ClearOptions, ListOptions, PutOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
 
 /**
  * @internal How long, in ms, `update` without `retries` keeps retrying after version conflicts before it
@@ -143,7 +75,6 @@ export interface TouchOptions {
  */
 export const UPDATE_PATIENCE: Milliseconds = 10_000;
 
-const CURSOR_TAG = 'c1.';
 /** Longest wait between two tries of `update`, in ms; the wait doubles up to it, jittered. */
 const BACKOFF_CAP = 100;
 
@@ -367,17 +298,3 @@ export class SessionManager<T = unknown, I = unknown> {
 }
 
 function noop(): void {}
-
-function encodeCursor(lastId: string): string {
-  return CURSOR_TAG + Buffer.from(lastId, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: unknown): string {
-  if (typeof cursor === 'string' && cursor.startsWith(CURSOR_TAG) && cursor.length <= 400) {
-    const id = Buffer.from(cursor.slice(CURSOR_TAG.length), 'base64url').toString('utf8');
-    if (encodeCursor(id) === cursor && isIdentifierPrefix(id) && id !== '') return id;
-  }
-  throw new InvalidArgumentError(
-    `cursor must be a nextCursor returned by list; got ${quote(cursor)}. Start again without a cursor`,
-  );
-}

@@ -90,6 +90,21 @@ export class ItemLog {
     }
   }
 
+  /**
+   * Removes the items above seq `after`, or else below seq `before`, given the session's
+   * `lastSeq`; returns how many.
+   */
+  cut(lastSeq: number, after: number | undefined, before: number | undefined): number {
+    if (after !== undefined) {
+      const removed = Math.min(this.count, Math.max(0, lastSeq - after));
+      this.dropNewest(removed);
+      return removed;
+    }
+    const removed = Math.min(this.count, Math.max(0, (before ?? 0) - (lastSeq - this.count + 1)));
+    this.dropOldest(removed);
+    return removed;
+  }
+
   /** A page of the items by seq (see `StoreItemsQuery`), given the session's `lastSeq`. */
   page(lastSeq: number, q: StoreItemsQuery): { items: ItemRecord[]; hasMore: boolean } {
     const oldest = lastSeq - this.count + 1;

@@ -240,9 +240,7 @@ export class RecordStore {
     const plan = (log ?? EMPTY).plan(lastSeq - after, input.items, input);
     if (plan === undefined) return { ok: false, reason: 'full', currentVersion: version, lastSeq };
     const data = current?.data ?? 'null';
-    if (this.#maxBytes !== undefined) {
-      this.#checkSize(id, Buffer.byteLength(data), plan.bytes);
-    }
+    if (this.#maxBytes !== undefined) this.#checkSize(id, Buffer.byteLength(data), plan.bytes);
     const items: ItemRecord[] = input.items.map((text, i) => ({ seq: after + 1 + i, data: text, createdAt: now }));
     const target = log ?? new ItemLog();
     target.apply(plan, items);
@@ -289,15 +287,7 @@ export class RecordStore {
     const log = this.#logs.get(input.id);
     if (current === undefined || log === undefined) return { ok: true, removed: 0, version };
     const { lastSeq } = current;
-    const oldest = lastSeq - log.count + 1;
-    let removed: number;
-    if (input.after !== undefined) {
-      removed = Math.min(log.count, Math.max(0, lastSeq - input.after));
-      log.dropNewest(removed);
-    } else {
-      removed = Math.min(log.count, Math.max(0, (input.before ?? 0) - oldest));
-      log.dropOldest(removed);
-    }
+    const removed = log.cut(lastSeq, input.after, input.before);
     if (removed === 0) return { ok: true, removed, version };
     const newLast = input.after === undefined ? lastSeq : Math.min(lastSeq, input.after);
     return { ok: true, removed, version: this.#changed(current, input.now, log, newLast).version };

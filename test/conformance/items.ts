@@ -229,6 +229,23 @@ export const items: Case[] = [
     },
   },
   {
+    name: 'a page, and the item a pop returns, never change afterwards',
+    async run(ctx) {
+      const { store, id, now } = ctx;
+      const append = appender(ctx);
+      await append(id('c'), texts(4));
+      const page = await store.items({ id: id('c'), now: now(), limit: 10, order: 'asc' });
+      const copy = structuredClone(page);
+      const popped = await store.pop({ id: id('c'), now: now() });
+      const poppedCopy = structuredClone(popped);
+      await append(id('c'), texts(3, 'b'), { replaceAfter: 1 });
+      await store.truncate({ id: id('c'), now: now(), before: 3 });
+      await store.put({ id: id('c'), data: '1', now: now(), idleExpiresAt: null, maxLifetime: null });
+      expect(page).toEqual(copy);
+      expect(popped).toEqual(poppedCopy);
+    },
+  },
+  {
     name: 'items is an empty page for a session without items and undefined without a session',
     async run({ store, id, now, put }) {
       await put(id('plain'), '1');

@@ -1,18 +1,29 @@
 /**
  * A simple model of the contract for the random-operations test: a Map and a clock. Every
  * command runs on the model and on a real manager over the store and compares their results.
+ * The item commands are in `model-items.ts`.
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { PayloadTooLargeError, VersionConflictError, type SessionManager } from '../../src/index.js';
 import type { Case } from './context.js';
+import { itemCommands } from './model-items.js';
 
-interface Entry {
+/** One item as the model keeps it. */
+export interface ModelItem {
+  seq: number;
+  data: unknown;
+  createdAt: number;
+}
+
+export interface Entry {
   data: unknown;
   version: number;
   createdAt: number;
   updatedAt: number;
   expiresAt: number | null;
+  items: ModelItem[];
+  lastSeq: number;
 }
 
 export interface Model {
@@ -21,13 +32,15 @@ export interface Model {
   sessions: Map<string, Entry>;
 }
 
-type Real = SessionManager<unknown>;
-type Command = fc.AsyncCommand<Model, Real>;
+export type Real = SessionManager<unknown>;
+export type Command = fc.AsyncCommand<Model, Real>;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const MAX_BYTES = 300;
+/** The model manager's `maxItems`, with `onFull: 'dropOldest'`. */
+export const MAX_ITEMS = 5;
 
-function live(m: Model, id: string): Entry | undefined {
+export function live(m: Model, id: string): Entry | undefined {
   const e = m.sessions.get(id);
   if (e && e.expiresAt !== null && e.expiresAt <= m.clock()) {
     m.sessions.delete(id);
@@ -37,10 +50,11 @@ function live(m: Model, id: string): Entry | undefined {
 }
 
 function view(id: string, e: Entry) {
-  return { id, data: e.data, version: e.version, createdAt: iso(e.createdAt), updatedAt: iso(e.updatedAt), expiresAt: iso(e.expiresAt), itemCount: 0, lastSeq: 0 };
+  const { data, version, lastSeq } = e;
+  return { id, data, version, createdAt: iso(e.createdAt), updatedAt: iso(e.updatedAt), expiresAt: iso(e.expiresAt), itemCount: e.items.length, lastSeq };
 }
 
-async function outcome<T>(p: Promise<T>): Promise<{ ok: T } | { error: unknown }> {
+export async function outcome<T>(p: Promise<T>): Promise<{ ok: T } | { error: unknown }> {
   try {
     return { ok: await p };
   } catch (error) {
@@ -48,7 +62,7 @@ async function outcome<T>(p: Promise<T>): Promise<{ ok: T } | { error: unknown }
   }
 }
 
-const check = () => true;
+export const check = () => true;
 
 class Put implements Command {
   constructor(readonly id: string, readonly data: unknown, readonly ttl: number | undefined, readonly ifVersion: number | undefined) {}
@@ -72,6 +86,8 @@ class Put implements Command {
       createdAt: cur?.createdAt ?? now,
       updatedAt: now,
       expiresAt: this.ttl === undefined ? null : now + this.ttl,
+      items: cur?.items ?? [],
+      lastSeq: cur?.lastSeq ?? 0,
     };
     m.sessions.set(this.id, next);
     expect(result).toEqual({ ok: view(this.id, next) });
@@ -184,6 +200,7 @@ export function modelCommands(): fc.Arbitrary<Command>[] {
     fc.tuple(fc.constantFrom('', 'a', 'a:', 'b', 'B', 'q'), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(
       ([p, l, meta]) => new Walk(p, l, meta),
     ),
+    ...itemCommands(),
   ];
 }
 
@@ -194,7 +211,7 @@ export const model: Case[] = [
       await fc.assert(
         fc.asyncProperty(fc.commands(modelCommands(), { maxCommands: 40 }), async (commands) => {
           // a fresh store per run (closed with the case), as the model starts empty
-          const real = manager({ maxBytes: MAX_BYTES }, await fresh());
+          const real = manager({ maxBytes: MAX_BYTES, maxItems: MAX_ITEMS, onFull: 'dropOldest' }, await fresh());
           const m: Model = { clock: now, tick, sessions: new Map() };
           await fc.asyncModelRun(() => ({ model: m, real }), commands);
         }),
