@@ -36,9 +36,10 @@ local function span(key, lo, hi, del)
   end
   return bytes
 end
--- rewrites the header of a live session in place (same width), with a new version and log
-local function rewrite(key, cur, version, updatedAt, token, count, last)
-  redis.call('SETRANGE', key, 0, header(num(version), cur[2], updatedAt, cur[4], token, count, last))
+-- the header of live session cur with a new version and log, its times and expiry kept but
+-- updatedAt (made before any write: one that would not fit raises an error first)
+local function rewritten(cur, version, updatedAt, token, count, last)
+  return header(num(version), cur[2], updatedAt, cur[4], token, count, last)
 end
 `;
 
@@ -97,18 +98,21 @@ while drop < kept and over() do
   if max_bytes then drop_bytes = drop_bytes + json_bytes(redis.call('HGET', KEYS[2], oldest + drop - 1)) end
 end
 if over() then return {0, 'full', num(version), num(last)} end
--- nothing refused: write
+local at = expiry(ARGV[3], createdAt, ARGV[4])
+local expiresAt = at and num(at) or ''
+local first = (after or last) + 1
+-- the new header before any write: one that would not fit raises an error with nothing written
+local h = header(num(version + 1), num(createdAt), ARGV[2], expiresAt, ARGV[12], kept - drop + n, first + n - 1)
 if cur and not live then redis.call('DEL', KEYS[1], KEYS[2]) elseif not cur then redis.call('DEL', KEYS[2]) end
 if cut_from <= last then span(KEYS[2], cut_from, last, true) end
 if drop > 0 then drop_bytes = span(KEYS[2], oldest, oldest + drop - 1, true) end
-if after then last = after end
-local first, fields = last + 1, {}
+local fields = {}
 for i = 13, #ARGV do
-  fields[#fields + 1] = last + i - 12
+  fields[#fields + 1] = first + i - 13
   fields[#fields + 1] = ARGV[2] .. ',' .. ARGV[i]
 end
 redis.call('HSET', KEYS[2], 'b', bytes - cut_bytes - drop_bytes + added, unpack(fields))
-last, count, version = last + n, kept - drop + n, version + 1
+last, version = first + n - 1, version + 1
 if key ~= '' then
   local k = redis.call('HINCRBY', KEYS[2], 'kn', 1)
   local slot = 'k#' .. (k % ${IDEMPOTENCY_KEYS})
@@ -119,9 +123,6 @@ if key ~= '' then
   end
   redis.call('HSET', KEYS[2], slot, key, 'k:' .. key, ARGV[2] .. ',' .. num(version) .. ',' .. num(first) .. ',' .. num(last) .. ',' .. k)
 end
-local at = expiry(ARGV[3], createdAt, ARGV[4])
-local expiresAt = at and num(at) or ''
-local h = header(num(version), num(createdAt), ARGV[2], expiresAt, ARGV[12], count, last)
 if live then redis.call('SETRANGE', KEYS[1], 0, h) else redis.call('SET', KEYS[1], h .. 'null') end
 if at then
   local pxat = string.format('%.0f', math.ceil(at))
@@ -179,12 +180,13 @@ local version = (cur and alive(cur[4], now)) and cur[1] or 0
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= version then return {0, num(version)} end
 if version == 0 or cur[6] == 0 then return {1, num(version), false} end
 local last = cur[7]
+local h = rewritten(cur, version + 1, ARGV[1], ARGV[3], cur[6] - 1, last - 1)
 local v = redis.call('HGET', KEYS[2], last)
 local item = num(last) .. ',' .. (v or '')
 redis.call('HDEL', KEYS[2], last)
 if v then redis.call('HINCRBY', KEYS[2], 'b', -json_bytes(v)) end
 redis.call('HSET', KEYS[2], 'p', item)
-rewrite(KEYS[1], cur, version + 1, ARGV[1], ARGV[3], cur[6] - 1, last - 1)
+redis.call('SETRANGE', KEYS[1], 0, h)
 return {1, num(version + 1), item}
 `;
 
@@ -211,10 +213,12 @@ else
   lo, hi = oldest, math.min(tonumber(ARGV[3]) - 1, last)
 end
 local removed = math.max(0, hi - lo + 1)
-if removed == 0 and new_last == last then return {1, num(version), 0} end
+-- nothing to remove changes nothing, lastSeq included
+if removed == 0 then return {1, num(version), 0} end
+local h = rewritten(cur, version + 1, ARGV[1], ARGV[5], count - removed, new_last)
 if removed > 0 then redis.call('HINCRBY', KEYS[2], 'b', -span(KEYS[2], lo, hi, true)) end
 redis.call('HSET', KEYS[2], 't', removed)
-rewrite(KEYS[1], cur, version + 1, ARGV[1], ARGV[5], count - removed, new_last)
+redis.call('SETRANGE', KEYS[1], 0, h)
 return {1, num(version + 1), removed}
 `;
 

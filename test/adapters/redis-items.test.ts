@@ -23,6 +23,7 @@ describe.skipIf(!url)('RedisStore items', () => {
   let redis: SpawnedRedis;
   let admin: Redis;
   let monitor: Redis;
+  let watcher: Redis; // the client monitor was duplicated from
   const seen: { args: string[]; source: string }[] = [];
   const stores: RedisStore[] = [];
 
@@ -59,13 +60,15 @@ describe.skipIf(!url)('RedisStore items', () => {
   beforeAll(async () => {
     redis = await spawnRedis();
     admin = new Redis(redis.url);
-    monitor = await new Redis(redis.url).monitor();
+    watcher = new Redis(redis.url);
+    monitor = await watcher.monitor();
     monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ args, source }));
   });
 
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
     monitor?.disconnect();
+    watcher?.disconnect();
     admin?.disconnect();
     await redis?.dispose();
   });
@@ -146,14 +149,30 @@ describe.skipIf(!url)('RedisStore items', () => {
     const value = keys.find((k) => k.includes(':s:'))!;
     const items = keys.find((k) => k.includes(':i:'))!;
     expect(await admin.pexpiretime(items)).toBe(await admin.pexpiretime(value));
+    // put and touch give the items the session's expiry, or none
+    await s.put({ id: 'e', data: '1', now: Date.now(), idleExpiresAt: null, maxLifetime: null });
+    expect([await admin.pttl(value), await admin.pttl(items)]).toEqual([-1, -1]);
+    await s.touch({ id: 'e', now: Date.now(), idleExpiresAt: Date.now() + 60_000, maxLifetime: null });
+    expect(await admin.pexpiretime(items)).toBe(await admin.pexpiretime(value));
     await s.put({ id: 'e', data: '1', now: Date.now(), idleExpiresAt: Date.now() + 200, maxLifetime: null });
     expect(await admin.pexpiretime(items)).toBe(await admin.pexpiretime(value));
+    expect(await admin.pexpiretime(items)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 300));
     // a write with an expiry sweeps the bucket's expired ids (another id of the same bucket)
     const other = Array.from({ length: 200 }, (_, i) => `o${i}`).find((id) => bucketOf(id) === bucketOf('e'))!;
     await s.put({ id: other, data: '1', now: Date.now(), idleExpiresAt: Date.now() + 60_000, maxLifetime: null });
     await s.delete({ id: other, now: Date.now() });
     expect(await keysUnder(prefix)).toEqual([]);
+  });
+
+  it('a truncate that removes nothing changes nothing, lastSeq included (found by the model test)', async () => {
+    const s = store();
+    const now = Date.now();
+    await s.append(batch('t', [null], now));
+    expect(await s.truncate({ id: 't', now, before: 2 })).toEqual({ ok: true, removed: 1, version: 2 });
+    expect(await s.truncate({ id: 't', now, after: 0 })).toEqual({ ok: true, removed: 0, version: 2 });
+    expect(await s.get('t', now)).toMatchObject({ version: 2, itemCount: 0, lastSeq: 1 });
+    expect(await s.append(batch('t', [1], now))).toMatchObject({ firstSeq: 2, lastSeq: 2 });
   });
 
   it('a session created again over an expired one starts at seq 1, with no key remembered', async () => {
