@@ -8,6 +8,7 @@ export default defineConfig({
     http: 'src/http/index.ts',
     conformance: 'test/conformance/index.ts',
     adk: 'frameworks/adk/index.ts',
+    langgraph: 'frameworks/langgraph/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: { resolve: ['@standard-schema/spec'] },

@@ -213,7 +213,8 @@ else
   lo, hi = oldest, math.min(tonumber(ARGV[3]) - 1, last)
 end
 local removed = math.max(0, hi - lo + 1)
-if removed == 0 and new_last == last then return {1, num(version), 0} end
+-- nothing to remove changes nothing, lastSeq included
+if removed == 0 then return {1, num(version), 0} end
 local h = rewritten(cur, version + 1, ARGV[1], ARGV[5], count - removed, new_last)
 if removed > 0 then redis.call('HINCRBY', KEYS[2], 'b', -span(KEYS[2], lo, hi, true)) end
 redis.call('HSET', KEYS[2], 't', removed)

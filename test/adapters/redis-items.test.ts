@@ -165,6 +165,16 @@ describe.skipIf(!url)('RedisStore items', () => {
     expect(await keysUnder(prefix)).toEqual([]);
   });
 
+  it('a truncate that removes nothing changes nothing, lastSeq included (found by the model test)', async () => {
+    const s = store();
+    const now = Date.now();
+    await s.append(batch('t', [null], now));
+    expect(await s.truncate({ id: 't', now, before: 2 })).toEqual({ ok: true, removed: 1, version: 2 });
+    expect(await s.truncate({ id: 't', now, after: 0 })).toEqual({ ok: true, removed: 0, version: 2 });
+    expect(await s.get('t', now)).toMatchObject({ version: 2, itemCount: 0, lastSeq: 1 });
+    expect(await s.append(batch('t', [1], now))).toMatchObject({ firstSeq: 2, lastSeq: 2 });
+  });
+
   it('a session created again over an expired one starts at seq 1, with no key remembered', async () => {
     const s = store();
     const now = Date.now();
