@@ -7,6 +7,7 @@ export default defineConfig({
     redis: 'adapters/redis/index.ts',
     http: 'src/http/index.ts',
     conformance: 'test/conformance/index.ts',
+    'openai-agents': 'frameworks/openai-agents/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: { resolve: ['@standard-schema/spec'] },

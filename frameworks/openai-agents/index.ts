@@ -1,0 +1,233 @@
+/**
+ * `AgentsSession`: a `Session` of the OpenAI Agents SDK (`@openai/agents-core`) over a
+ * {@link SessionManager}, so that any store (memory, LRU, Redis) keeps the agent's history as
+ * the session's item log.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type {
+  AgentInputItem,
+  SessionHistoryTransactionArgs,
+  SessionHistoryTransactionAwareSession,
+} from '@openai/agents-core';
+import { optionError, whole } from '../../src/checks.js';
+import { InvalidArgumentError, VersionConflictError } from '../../src/errors.js';
+import { assertIdentifier } from '../../src/identifier.js';
+import type { SessionManager } from '../../src/manager.js';
+import { decode, encode, sameItems } from './codec.js';
+
+/** Options of {@link AgentsSession}. */
+export interface AgentsSessionOptions {
+  /**
+   * The most items `getItems()` returns: the runner then sees only the newest `historyLimit`
+   * items of the conversation (the log itself keeps everything, within the manager's limits).
+   * A whole number ≥ 1.
+   * @defaultValue no cap: the whole log
+   */
+  historyLimit?: number;
+}
+
+/** The largest page the manager serves. */
+const PAGE = 1000;
+/** How often a read or a replace starts again when another writer changed the log meanwhile. */
+const ATTEMPTS = 10;
+/** An `ifVersion` no session reaches: an append with it only ever answers a remembered key. */
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The conversation history of one agent session, kept as the item log of session
+ * `sessionId` of `manager`. The runner reads it with `getItems()` each turn and saves the
+ * turn with one `addItems` — one atomic append, so a tool call and its result are never
+ * half-saved. Bytes in items round-trip exactly (stored as `{ "$bytes": "<base64>" }`).
+ *
+ * @example
+ * ```ts
+ * import { Agent, run } from '@openai/agents-core';
+ * import { SessionManager } from 'agent-sessions';
+ * import { AgentsSession } from 'agent-sessions/openai-agents';
+ *
+ * const sessions = new SessionManager({ ttl: 24 * 60 * 60_000 });
+ * const session = new AgentsSession(sessions, 'user-42:chat-7');
+ * const result = await run(new Agent({ name: 'helper' }), 'Hello', { session });
+ * ```
+ */
+export class AgentsSession implements SessionHistoryTransactionAwareSession {
+  readonly #manager: SessionManager<unknown, unknown>;
+  readonly #id: string;
+  readonly #historyLimit: number | undefined;
+
+  /**
+   * @param manager - the manager whose session keeps the history (any store)
+   * @param sessionId - the session's identifier
+   * @param options - see {@link AgentsSessionOptions}
+   * @throws {@link InvalidIdentifierError} when `sessionId` is not an identifier
+   * @throws TypeError when `historyLimit` is not a whole number ≥ 1
+   */
+  constructor(manager: SessionManager<unknown, unknown>, sessionId: string, options: AgentsSessionOptions = {}) {
+    assertIdentifier(sessionId);
+    this.#historyLimit = whole('historyLimit', options.historyLimit, 1, Number.MAX_SAFE_INTEGER, optionError);
+    this.#manager = manager;
+    this.#id = sessionId;
+  }
+
+  /** The session's identifier. */
+  async getSessionId(): Promise<string> {
+    return this.#id;
+  }
+
+  /**
+   * The history oldest first: all of it, or the newest `limit` items (both capped by
+   * `historyLimit`). Several pages are read at one version of the log, so the answer is
+   * always a state the log was in. An empty list when the session does not exist.
+   * @param limit - the most items to return, the newest ones
+   */
+  async getItems(limit?: number): Promise<AgentInputItem[]> {
+    const cap = Math.min(limit ?? Infinity, this.#historyLimit ?? Infinity);
+    if (cap <= 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      const read = await (cap === Infinity ? this.#readAll() : this.#readNewest(cap));
+      if (read !== 'changed') return read.map((item) => decode(item) as AgentInputItem);
+      if (attempt === ATTEMPTS) throw new VersionConflictError(`session ${this.#id} kept changing while its history was read; try again`, 0);
+    }
+  }
+
+  /** Every item oldest first, or `'changed'` when the version moved between pages. */
+  async #readAll(): Promise<unknown[] | 'changed'> {
+    const out: unknown[] = [];
+    let after = 0;
+    let version: number | undefined;
+    for (;;) {
+      const page = await this.#manager.items(this.#id, { after, limit: PAGE });
+      if (!page) return version === undefined ? [] : 'changed';
+      if (version !== undefined && page.version !== version) return 'changed';
+      version = page.version;
+      for (const item of page.items) out.push(item.data);
+      if (!page.hasMore || page.items.length === 0) return out;
+      after = page.items[page.items.length - 1]!.seq;
+    }
+  }
+
+  /** The newest `count` items oldest first, or `'changed'` when the version moved between pages. */
+  async #readNewest(count: number): Promise<unknown[] | 'changed'> {
+    const out: unknown[] = [];
+    let before: number | undefined;
+    let version: number | undefined;
+    while (out.length < count) {
+      const page = await this.#manager.items(this.#id, { before, order: 'desc', limit: Math.min(PAGE, count - out.length) });
+      if (!page) return version === undefined ? [] : 'changed';
+      if (version !== undefined && page.version !== version) return 'changed';
+      version = page.version;
+      for (const item of page.items) out.push(item.data);
+      if (!page.hasMore || page.items.length === 0) break;
+      before = page.items[page.items.length - 1]!.seq;
+    }
+    return out.reverse();
+  }
+
+  /**
+   * Appends the items in one atomic step: all are saved, or none. Nothing happens for an
+   * empty list.
+   * @param items - the items of a turn, in order
+   */
+  async addItems(items: AgentInputItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.#manager.append(this.#id, items.map(encode));
+  }
+
+  /** Removes and returns the newest item, or `undefined` when there is none. */
+  async popItem(): Promise<AgentInputItem | undefined> {
+    const item = await this.#manager.pop(this.#id);
+    return item === undefined ? undefined : (decode(item.data) as AgentInputItem);
+  }
+
+  /** Removes the session: its items and its data. */
+  async clearSession(): Promise<void> {
+    await this.#manager.clear(this.#id);
+  }
+
+  /**
+   * Replaces the whole history with `items` (a compaction item and what follows it) in one
+   * atomic step: a reader sees the old history or the new one, never a mix or nothing.
+   * @param items - the new history, oldest first
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    if (items.length === 0) await this.#manager.truncate(this.#id, { after: 0 });
+    else await this.#manager.append(this.#id, items.map(encode), { replaceAfter: 0 });
+  }
+
+  /**
+   * Applies a history transaction atomically and once per `operationId`: `append_items`
+   * appends; `replace_suffix` replaces the newest items when they still equal
+   * `expectedSuffix`, else fails with a {@link VersionConflictError} and changes nothing. The
+   * operation id is kept with the session as the append's idempotency key, so a retry is not
+   * applied twice; a retry whose items differ from the applied ones fails with an
+   * {@link InvalidArgumentError}.
+   * @param args - the operation id and the transaction
+   */
+  async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
+    const { operationId, transaction } = args;
+    if (typeof operationId !== 'string' || operationId.trim() === '') {
+      throw new InvalidArgumentError('operationId must be a non-empty string');
+    }
+    const idempotencyKey = `oai:${createHash('sha256').update(operationId).digest('base64url')}`;
+    if (transaction.type === 'append_items') {
+      if (transaction.items.length === 0) return;
+      const done = await this.#manager.append(this.#id, transaction.items.map(encode), { idempotencyKey });
+      if (done.replayed) await this.#checkReplay(operationId, done, transaction.items);
+      return;
+    }
+    if (transaction.type !== 'replace_suffix') {
+      throw new InvalidArgumentError(`unknown history transaction type ${JSON.stringify((transaction as { type: unknown }).type)}`);
+    }
+    await this.#replaceSuffix(operationId, idempotencyKey, transaction.expectedSuffix, transaction.replacement);
+  }
+
+  /** Replaces the newest items if they equal `expected`, at the version they were read at. */
+  async #replaceSuffix(operationId: string, idempotencyKey: string, expected: AgentInputItem[], replacement: AgentInputItem[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const page = await this.#manager.items(this.#id, { order: 'desc', limit: Math.max(1, Math.min(PAGE, expected.length)) });
+      const newest = page?.items.slice(0, expected.length).reverse() ?? [];
+      const lastSeq = page?.items[0]?.seq ?? 0;
+      if (!sameItems(newest.map((item) => decode(item.data)), expected)) {
+        // already applied by an earlier try? The remembered key answers; else nothing changes.
+        const done = await this.#manager
+          .append(this.#id, [encode(replacement[0] ?? null)], { idempotencyKey, ifVersion: NEVER })
+          .catch((err: unknown) => {
+            if (err instanceof VersionConflictError) {
+              throw new VersionConflictError(`session ${this.#id}: the newest items no longer match the transaction's expected suffix`, err.currentVersion);
+            }
+            throw err;
+          });
+        return this.#checkReplay(operationId, done, replacement);
+      }
+      try {
+        const ifVersion = page?.version ?? 0;
+        const replaceAfter = lastSeq - expected.length;
+        if (replacement.length === 0) {
+          await this.#manager.truncate(this.#id, { after: replaceAfter, ifVersion });
+          return;
+        }
+        const done = await this.#manager.append(this.#id, replacement.map(encode), { idempotencyKey, ifVersion, replaceAfter });
+        if (done.replayed) await this.#checkReplay(operationId, done, replacement);
+        return;
+      } catch (err) {
+        if (!(err instanceof VersionConflictError) || attempt === ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
+   * A replayed key: when the log is still as that append left it, its items must be `items`
+   * (the same operation id with another transaction is refused). A log changed since cannot
+   * tell, and the retry is taken as the same operation.
+   */
+  async #checkReplay(operationId: string, done: { version: number; firstSeq: number; lastSeq: number }, items: AgentInputItem[]): Promise<void> {
+    const count = done.lastSeq - done.firstSeq + 1;
+    const page = await this.#manager.items(this.#id, { after: done.firstSeq - 1, limit: Math.max(1, Math.min(PAGE, count)) });
+    if (!page || page.version !== done.version || count > PAGE) return;
+    if (!sameItems(page.items.map((item) => decode(item.data)), items)) {
+      throw new InvalidArgumentError(`operation ${JSON.stringify(operationId)} was already applied to session ${this.#id} with other items`);
+    }
+  }
+}
