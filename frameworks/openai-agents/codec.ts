@@ -13,10 +13,16 @@ export type Encoded = null | boolean | number | string | Encoded[] | { [key: str
 const BYTES = '$bytes';
 const OBJECT = '$object';
 
+/** Sets an own entry, `__proto__` included (an assignment to it would set the prototype). */
+function set(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** The only key of `value` when it has exactly one own key, else `undefined`. */
 function soleKey(value: object): string | undefined {
   let only: string | undefined;
-  for (const key in value) {
+  for (const key of Object.keys(value)) {
     if (only !== undefined) return undefined;
     only = key;
   }
@@ -29,22 +35,31 @@ export function encode(value: unknown): Encoded {
   if (value instanceof Uint8Array) return { [BYTES]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   if (Array.isArray(value)) return value.map(encode);
   const out: { [key: string]: Encoded } = {};
-  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = encode(entry);
+  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) set(out, key, encode(entry));
   const only = soleKey(out);
   return only === BYTES || only === OBJECT ? { [OBJECT]: out } : out;
 }
 
-/** The value {@link encode} was given (bytes as a plain `Uint8Array`). */
+/**
+ * The value {@link encode} was given (bytes as a plain `Uint8Array`). It works in place: `value`
+ * must be a fresh parse of the stored JSON, as the manager hands out.
+ */
 export function decode(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(decode);
-  const record = value as Record<string, unknown>;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    return value;
+  }
+  let record = value as Record<string, unknown>;
   const only = soleKey(record);
   if (only === BYTES && typeof record[BYTES] === 'string') return new Uint8Array(Buffer.from(record[BYTES], 'base64'));
-  const entries = only === OBJECT ? (record[OBJECT] as Record<string, unknown>) : record;
-  const out: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(entries)) out[key] = decode(entry);
-  return out;
+  if (only === OBJECT) record = record[OBJECT] as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const entry = record[key];
+    const decoded = decode(entry);
+    if (decoded !== entry) set(record, key, decoded);
+  }
+  return record;
 }
 
 /** The JSON text of an encoded value with its keys sorted: equal texts, equal values. */

@@ -22,7 +22,8 @@ export interface AgentsSessionOptions {
   /**
    * The most items `getItems()` returns: the runner then sees only the newest `historyLimit`
    * items of the conversation (the log itself keeps everything, within the manager's limits).
-   * A whole number ≥ 1.
+   * A window that starts with tool results whose calls it cut off starts after them (a model
+   * refuses a result without its call). A whole number ≥ 1.
    * @defaultValue no cap: the whole log
    */
   historyLimit?: number;
@@ -34,6 +35,18 @@ const PAGE = 1000;
 const ATTEMPTS = 10;
 /** An `ifVersion` no session reaches: an append with it only ever answers a remembered key. */
 const NEVER = Number.MAX_SAFE_INTEGER;
+
+/** Whether an item is a tool's result (`function_call_result`, `shell_call_output`, …). */
+function isResult(item: AgentInputItem): boolean {
+  return typeof (item as { callId?: unknown }).callId === 'string' && /_(result|output)$/.test(item.type ?? '');
+}
+
+/** A window cut by `historyLimit` without the results at its start, whose calls it cut off. */
+function withoutLeadingResults(items: AgentInputItem[]): AgentInputItem[] {
+  let start = 0;
+  while (start < items.length && isResult(items[start]!)) start++;
+  return start === 0 ? items : items.slice(start);
+}
 
 /**
  * The conversation history of one agent session, kept as the item log of session
@@ -83,11 +96,15 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
    * @param limit - the most items to return, the newest ones
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
-    const cap = Math.min(limit ?? Infinity, this.#historyLimit ?? Infinity);
+    const capped = this.#historyLimit !== undefined && (limit === undefined || limit > this.#historyLimit);
+    const cap = capped ? this.#historyLimit! : (limit ?? Infinity);
     if (cap <= 0) return [];
     for (let attempt = 1; ; attempt++) {
       const read = await (cap === Infinity ? this.#readAll() : this.#readNewest(cap));
-      if (read !== 'changed') return read.map((item) => decode(item) as AgentInputItem);
+      if (read !== 'changed') {
+        const items = read.map((item) => decode(item) as AgentInputItem);
+        return capped && items.length === cap ? withoutLeadingResults(items) : items;
+      }
       if (attempt === ATTEMPTS) throw new VersionConflictError(`session ${this.#id} kept changing while its history was read; try again`, 0);
     }
   }

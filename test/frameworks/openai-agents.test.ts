@@ -37,13 +37,6 @@ const wire = tool({
 
 const PIXELS = new Uint8Array([137, 80, 78, 71, 0, 255, 1, 2, 3]);
 
-const snapshot = tool({
-  name: 'snapshot',
-  description: 'A picture of the screen.',
-  parameters: { type: 'object', properties: {}, required: [], additionalProperties: false },
-  strict: true,
-  execute: async () => ({ type: 'image' as const, image: { data: PIXELS, mediaType: 'image/png' } }),
-});
 
 /** Plays turns on `session` with a fresh scripted model; returns the model (its calls). */
 type Play = (session: Session) => Promise<ScriptedModel>;
@@ -141,7 +134,8 @@ function scenarios(name: string, makeManager: () => SessionManager<unknown, unkn
       const history = await ours.getItems();
       expect(history.filter((item) => item.type === 'function_call')).toHaveLength(1);
       expect(history.filter((item) => item.type === 'function_call_result')).toMatchObject([{ callId: 'call-w', output: { text: 'sent to bob' } }]);
-      expect(inputs(model)[1]).toEqual(history.slice(0, 3));
+      expect(inputs(model)[1]!.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call_result']);
+      expect(inputs(model)[1]![2]).toEqual(history[2]);
     });
 
     it('a model that throws mid-turn leaves none of that turn saved, and the next turn goes on from the last whole one', async () => {
@@ -163,20 +157,51 @@ function scenarios(name: string, makeManager: () => SessionManager<unknown, unkn
       expect(inputs(model)[3]).toEqual([user('Hello'), said('Hi!'), user('Still there?')]);
     });
 
-    it('bytes a tool returns (an image) reach the next turn exactly, as a Uint8Array', async () => {
+    it('with historyLimit the model sees only the newest items, the log keeps all, and an approval still resumes', async () => {
+      const manager = makeManager();
+      const id = `chat-${randomUUID()}`;
+      const session = new AgentsSession(manager, id, { historyLimit: 3 });
+      const model = new ScriptedModel([
+        [assistantMessage('One.')],
+        [assistantMessage('Two.')],
+        [functionCall('wire', { to: 'eve' }, { callId: 'call-e' })],
+        [assistantMessage('Sent.')],
+      ]);
+      const agent = new Agent({ name: 'short', model, tools: [wire] });
+      await run(agent, 'First', { session });
+      await run(agent, 'Second', { session });
+      const first = await run(agent, 'Pay Eve', { session });
+      first.state.approve(first.interruptions[0]!);
+      expect((await run(agent, first.state, { session })).finalOutput).toBe('Sent.');
+      expect(inputs(model)[2]).toEqual([said('One.'), user('Second'), said('Two.'), user('Pay Eve')]); // the newest 3, then the turn
+      // resumed, the model sees the interrupted turn's input (kept in the run state), the call and its result
+      expect(inputs(model)[3]!.map((item) => item.type)).toEqual(['message', 'message', 'message', 'message', 'function_call', 'function_call_result']);
+      const all = await new AgentsSession(manager, id).getItems();
+      expect(all.map((item) => item.type)).toEqual([...Array(5).fill('message'), 'function_call', 'function_call_result', 'message']);
+    });
+
+    it('bytes: the runner stores an image as the SDK does (a data URL); items added with raw bytes round-trip as a Uint8Array', async () => {
       const ours = session();
-      const model = await sameAsSdk(async (s) => {
-        const model = new ScriptedModel([[functionCall('snapshot', {}, { callId: 'call-s' })], [assistantMessage('A screen.')], [assistantMessage('Yes.')]]);
-        const agent = new Agent({ name: 'eyes', model, tools: [snapshot] });
-        await run(agent, 'Look', { session: s });
+      const image = { type: 'image', image: { data: PIXELS, mediaType: 'image/png' } };
+      const earlier = [
+        user('What is on my screen?'),
+        { type: 'function_call', name: 'snapshot', callId: 'call-s', status: 'completed', arguments: '{}' },
+        { type: 'function_call_result', name: 'snapshot', callId: 'call-s', status: 'completed', output: image },
+      ] as AgentInputItem[];
+      await sameAsSdk(async (s) => {
+        const model = new ScriptedModel([[assistantMessage('A screen.')], [assistantMessage('Yes.')]]);
+        const agent = new Agent({ name: 'eyes', model });
+        await run(agent, earlier, { session: s });
         await run(agent, 'Sure?', { session: s });
         return model;
       }, ours);
-      const result = (await ours.getItems()).find((item) => item.type === 'function_call_result');
+      expect((await ours.getItems())[2]).toMatchObject({ output: { image: { data: `data:image/png;base64,${Buffer.from(PIXELS).toString('base64')}` } } });
+      await ours.addItems(earlier);
+      const [, , result] = await ours.getItems(3);
       const data = (result as { output: { image: { data: unknown } } }).output.image.data;
       expect(data).toBeInstanceOf(Uint8Array);
       expect([...(data as Uint8Array)]).toEqual([...PIXELS]);
-      expect(inputs(model)[2]).toContainEqual(result);
+      expect(await ours.getItems(3)).toEqual(earlier);
     });
   });
 }

@@ -58,6 +58,17 @@ describe('AgentsSession', () => {
     expect(await session.getItems(50)).toEqual(messages(7, 10));
   });
 
+  it('historyLimit never starts the window with tool results whose calls it cut off', async () => {
+    const { session } = setup({ historyLimit: 3 });
+    const call = (id: string) => ({ type: 'function_call', name: 'f', callId: id, status: 'completed', arguments: '{}' }) as AgentInputItem;
+    const result = (id: string) => ({ type: 'function_call_result', name: 'f', callId: id, status: 'completed', output: 'ok' }) as AgentInputItem;
+    await session.addItems([message('m1'), call('a'), call('b'), result('a'), result('b'), message('m2')]);
+    expect(await session.getItems()).toEqual([message('m2')]);
+    expect(await session.getItems(2)).toEqual([result('b'), message('m2')]); // an explicit limit is exact
+    await session.addItems([call('c'), result('c')]);
+    expect(await session.getItems()).toEqual([message('m2'), call('c'), result('c')]);
+  });
+
   it('addItems is one append of the whole list; an empty list changes nothing', async () => {
     const { session, manager, id } = setup();
     await session.addItems([]);
@@ -166,6 +177,11 @@ describe('AgentsSession', () => {
       }
       expect(encode({ $bytes: 'AAAA' })).toEqual({ $object: { $bytes: 'AAAA' } });
       expect(encode({ a: undefined, b: [1, 'two', null] })).toEqual({ b: [1, 'two', null] });
+      const own = JSON.parse('{"__proto__":{"$bytes":"AAE="},"x":{"__proto__":1}}') as object;
+      const back = decode(JSON.parse(JSON.stringify(encode(own)))) as object;
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ $bytes: 'AAE=' });
+      expect(JSON.stringify(back)).toBe(JSON.stringify(own));
     });
   });
 });
