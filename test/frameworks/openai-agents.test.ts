@@ -5,7 +5,16 @@
  * ours: the model must see the same input on every call and the stored history must match.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, MemorySession, run, setTracingDisabled, tool, type AgentInputItem, type Session } from '@openai/agents-core';
+import {
+  Agent,
+  MemorySession,
+  OutputGuardrailTripwireTriggered,
+  run,
+  setTracingDisabled,
+  tool,
+  type AgentInputItem,
+  type Session,
+} from '@openai/agents-core';
 import { ScriptedModel, assistantMessage, functionCall, modelError } from '@openai/agents-core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -155,6 +164,31 @@ function scenarios(name: string, makeManager: () => SessionManager<unknown, unkn
         return model;
       }, ours);
       expect(inputs(model)[3]).toEqual([user('Hello'), said('Hi!'), user('Still there?')]);
+    });
+
+    it('an output guardrail blocks an answer: the runner saves the turn without it through one history transaction', async () => {
+      const { manager, appends } = counting(makeManager());
+      const ours = session(manager);
+      const model = await sameAsSdk(async (s) => {
+        const model = new ScriptedModel([
+          [functionCall('weather', { city: 'Rome' }, { callId: 'call-g' })],
+          [assistantMessage('The SECRET is 42.')],
+          [assistantMessage('Fine.')],
+        ]);
+        const noSecrets = {
+          name: 'no secrets',
+          execute: async ({ agentOutput }: { agentOutput: unknown }) => ({ tripwireTriggered: String(agentOutput).includes('SECRET'), outputInfo: null }),
+        };
+        const agent = new Agent({ name: 'guarded', model, tools: [weather], outputGuardrails: [noSecrets] });
+        await expect(run(agent, 'Weather in Rome?', { session: s })).rejects.toThrow(OutputGuardrailTripwireTriggered);
+        await run(agent, 'And now?', { session: s });
+        return model;
+      }, ours);
+      const history = await ours.getItems();
+      expect(history.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call_result', 'message', 'message']);
+      expect(JSON.stringify(history)).not.toContain('SECRET');
+      expect(inputs(model)[2]).toEqual(history.slice(0, 4));
+      expect(appends()).toBe(2); // the blocked turn: one transaction (an append with its key); the next: one append
     });
 
     it('with historyLimit the model sees only the newest items, the log keeps all, and an approval still resumes', async () => {
