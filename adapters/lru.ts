@@ -5,15 +5,23 @@
  */
 import { LRUCache } from 'lru-cache';
 import { optionError, whole } from '../src/checks.js';
-import { PayloadTooLargeError } from '../src/errors.js';
+import type { PayloadTooLargeError } from '../src/errors.js';
 import type {
   EpochMilliseconds,
   SessionRecord,
   SessionStore,
+  StoreAppendInput,
+  StoreAppendResult,
   StoreDeleteInput,
+  StoreItemsPage,
+  StoreItemsQuery,
   StoreListQuery,
+  StorePopInput,
+  StorePopResult,
   StorePutInput,
   StoreTouchInput,
+  StoreTruncateInput,
+  StoreTruncateResult,
   StoreWriteResult,
 } from '../src/types.js';
 import { RecordStore, type RecordMap } from './memory/record-store.js';
@@ -28,9 +36,9 @@ export interface LruStoreOptions extends MemoryStoreOptions {
    */
   max?: number;
   /**
-   * Most bytes of stored JSON (data plus id) kept in all; least recently used sessions are
-   * evicted to make room. A single session larger than this is refused with
-   * {@link PayloadTooLargeError} and the previous value is kept.
+   * Most bytes of stored JSON (data, id and the items' JSON) kept in all; least recently used
+   * sessions are evicted to make room, items with them. A single session larger than this is
+   * refused with {@link PayloadTooLargeError} (a `put` or an `append`), and nothing changes.
    * @defaultValue no limit
    */
   maxBytes?: number;
@@ -39,12 +47,17 @@ export interface LruStoreOptions extends MemoryStoreOptions {
 /** The largest `max`: lru-cache allocates arrays of `max` slots when it is built. */
 const MAX_ENTRIES = 2 ** 24;
 
-function bytes(record: SessionRecord): number {
-  return Buffer.byteLength(record.data ?? '') + record.id.length;
-}
-
-/** An `LRUCache` as a {@link RecordMap}, reporting its evictions to `evicted`. */
-function lruRecords(max: number, maxBytes: number | undefined, evicted: (id: string) => void): RecordMap {
+/**
+ * An `LRUCache` as a {@link RecordMap}, reporting its evictions to `evicted`. An entry's size
+ * is its data, id and items (`logBytes`), so every write of a session re-sets its entry.
+ */
+function lruRecords(
+  max: number,
+  maxBytes: number | undefined,
+  evicted: (id: string) => void,
+  logBytes: (id: string) => number,
+): RecordMap {
+  const bytes = (record: SessionRecord, id: string) => Buffer.byteLength(record.data ?? '') + id.length + logBytes(id);
   const cache = new LRUCache<string, SessionRecord>({
     max,
     ...(maxBytes === undefined ? {} : { maxSize: maxBytes, sizeCalculation: bytes }),
@@ -66,7 +79,8 @@ function lruRecords(max: number, maxBytes: number | undefined, evicted: (id: str
 
 /**
  * Sessions in this process, in an LRU cache bounded by count (`max`) and by bytes
- * (`maxBytes`). Reads (`get`, `touch`) count as use; `list` does not. Evicted sessions leave
+ * (`maxBytes`, counting each session's items). Reads (`get`, `touch`, `items`) count as use;
+ * `list` does not. Evicted sessions leave
  * the list index at once. Ordering, paging, expiry and sweeping work as in `MemoryStore`.
  *
  * @example
@@ -79,7 +93,6 @@ function lruRecords(max: number, maxBytes: number | undefined, evicted: (id: str
  */
 export class LruStore implements SessionStore {
   readonly #records: RecordStore;
-  readonly #maxBytes: number | undefined;
 
   /**
    * @param options - bounds, clock and sweep interval
@@ -88,8 +101,7 @@ export class LruStore implements SessionStore {
   constructor(options: LruStoreOptions = {}) {
     const max = whole('max', options.max, 1, MAX_ENTRIES, optionError) ?? 10_000;
     const maxBytes = whole('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER, optionError);
-    this.#records = new RecordStore(options, (evicted) => lruRecords(max, maxBytes, evicted));
-    this.#maxBytes = maxBytes;
+    this.#records = new RecordStore(options, (evicted, logBytes) => lruRecords(max, maxBytes, evicted, logBytes), maxBytes);
   }
 
   /** How many sessions are held, counting expired ones not yet swept. */
@@ -106,15 +118,8 @@ export class LruStore implements SessionStore {
     return this.#records.get(id, now);
   }
 
-  /** As the contract says; a session larger than `maxBytes` is refused, the previous one kept. */
-  async put(input: StorePutInput): Promise<StoreWriteResult> {
-    const size = Buffer.byteLength(input.data) + input.id.length;
-    if (this.#maxBytes !== undefined && size > this.#maxBytes) {
-      throw new PayloadTooLargeError(
-        `session ${JSON.stringify(input.id)} is ${size} bytes, over the LruStore's maxBytes ${this.#maxBytes}`,
-        this.#maxBytes,
-      );
-    }
+  /** As the contract says; a session (with its items) larger than `maxBytes` is refused, the previous one kept. */
+  put(input: StorePutInput): Promise<StoreWriteResult> {
     return this.#records.put(input);
   }
 
@@ -128,6 +133,23 @@ export class LruStore implements SessionStore {
 
   list(query: StoreListQuery): Promise<SessionRecord[]> {
     return this.#records.list(query);
+  }
+
+  /** As the contract says; an append that makes the session larger than `maxBytes` is refused, nothing changed. */
+  append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    return this.#records.append(input);
+  }
+
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    return this.#records.items(query);
+  }
+
+  pop(input: StorePopInput): Promise<StorePopResult> {
+    return this.#records.pop(input);
+  }
+
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    return this.#records.truncate(input);
   }
 
   async ping(): Promise<boolean> {

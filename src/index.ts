@@ -13,6 +13,16 @@ export type {
   TouchOptions,
   UpdateOptions,
 } from './manager.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  ItemsOptions,
+  ItemsPage,
+  PopOptions,
+  SessionItem,
+  TruncateOptions,
+  TruncateResult,
+} from './items.js';
 export { MemoryStore } from '../adapters/memory/store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {

@@ -23,22 +23,28 @@ export function quote(value: unknown): string {
   return JSON.stringify(short);
 }
 
-function fail(path: PropertyKey[], what: string): never {
-  const where = path.length === 0 ? 'data' : `data${path.map((k) => `[${JSON.stringify(String(k))}]`).join('')}`;
-  throw new ValidationError(`${where} ${what}; session data must be a JSON value`, [
-    { message: what, path: [...path] },
-  ]);
+/**
+ * Throws the {@link ValidationError} for the part of `data` at `path`, or of an item when the
+ * path starts with the item's index (`root` is then `'items'`).
+ */
+function fail(root: 'data' | 'items', path: PropertyKey[], what: string): never {
+  const [first, ...rest] = path;
+  const keys = (ks: PropertyKey[]) => ks.map((k) => `[${JSON.stringify(String(k))}]`).join('');
+  const where = root === 'data' ? `data${keys(path)}` : `items[${String(first)}]${keys(rest)}`;
+  const rule = root === 'data' ? 'session data' : 'each item';
+  throw new ValidationError(`${where} ${what}; ${rule} must be a JSON value`, [{ message: what, path: [...path] }]);
 }
 
 /**
  * Serializes `data` to JSON text, refusing anything that JSON would change silently:
  * `undefined` (at the top or in an array), functions, symbols, BigInt, non-finite numbers,
  * cycles, class instances (`Date`, `Map`…), and nesting deeper than {@link MAX_DEPTH}.
- * `undefined` object properties are dropped, as `JSON.stringify` does.
+ * `undefined` object properties are dropped, as `JSON.stringify` does. With `item`, the value
+ * is that item of an append's batch, and a refusal names it (`items[2]`, path `[2, …]`).
  */
-export function toJson(data: unknown): string {
+export function toJson(data: unknown, item?: number): string {
   // The quick walk only says yes or no; on a no, the careful walk finds what and where.
-  if (!isJson(data, 0)) check(data, [], new Set());
+  if (!isJson(data, 0)) check(data, item === undefined ? [] : [item], new Set(), item === undefined ? 'data' : 'items');
   return JSON.stringify(data);
 }
 
@@ -79,40 +85,40 @@ function isJson(value: unknown, depth: number): boolean {
 }
 
 /** Throws a {@link ValidationError} naming the first part of `value` that is not JSON. */
-function check(value: unknown, path: PropertyKey[], parents: Set<object>): void {
+function check(value: unknown, path: PropertyKey[], parents: Set<object>, root: 'data' | 'items'): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) fail(root, path, `is ${value}, which JSON cannot represent`);
       return;
     case 'object':
       break;
     default:
-      fail(path, `is a ${typeof value}`);
+      fail(root, path, `is a ${typeof value}`);
   }
   if (value === null) return;
-  if (parents.has(value)) fail(path, 'refers to itself (a cycle)');
-  if (path.length >= MAX_DEPTH) fail(path, `nests deeper than ${MAX_DEPTH} levels`);
+  if (parents.has(value)) fail(root, path, 'refers to itself (a cycle)');
+  if (path.length - (root === 'items' ? 1 : 0) >= MAX_DEPTH) fail(root, path, `nests deeper than ${MAX_DEPTH} levels`);
   parents.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (value[i] === undefined) fail([...path, i], 'is undefined (or a hole)');
+      if (value[i] === undefined) fail(root, [...path, i], 'is undefined (or a hole)');
       path.push(i);
-      check(value[i], path, parents);
+      check(value[i], path, parents, root);
       path.pop();
     }
   } else {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      fail(path, `is a ${(value as object).constructor?.name ?? 'class instance'}, not a plain object`);
+      fail(root, path, `is a ${(value as object).constructor?.name ?? 'class instance'}, not a plain object`);
     }
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
       path.push(key);
-      check(item, path, parents);
+      check(item, path, parents, root);
       path.pop();
     }
   }

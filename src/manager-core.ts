@@ -12,6 +12,7 @@ import { PayloadTooLargeError, ValidationError, VersionConflictError } from './e
 import { assertIdentifier } from './identifier.js';
 import { EARLIEST_TIME, LATEST_TIME } from './iso-time.js';
 import { quote, toJson } from './json.js';
+import { itemLimits, type ItemLimits } from './items.js';
 import type { ClearOptions, PutOptions, SessionManagerOptions } from './manager.js';
 import type {
   EpochMilliseconds,
@@ -34,6 +35,8 @@ export interface Written<T> {
 /** The validated options of one manager, and the operations on records both views share. */
 export class ManagerCore<T> {
   readonly store: SessionStore;
+  /** `maxItemBytes`, `maxItems`, `maxLogBytes` and `onFull`, checked. */
+  readonly itemLimits: ItemLimits;
   readonly #ttl: Milliseconds | undefined;
   readonly #maxLifetime: Milliseconds | undefined;
   readonly #maxBytes: number;
@@ -55,6 +58,7 @@ export class ManagerCore<T> {
       throw new TypeError('schema must be a Standard Schema (zod, valibot, arktype…) with ~standard.validate');
     }
     this.#schema = options.schema;
+    this.itemLimits = itemLimits(options, this.#maxBytes);
     this.store = options.store ?? new MemoryStore();
   }
 
@@ -145,8 +149,12 @@ export class ManagerCore<T> {
 /** The record of a write that happened, or the {@link VersionConflictError} of one refused. */
 function written(id: string, result: StoreWriteResult, ifVersion: number | undefined): SessionRecord {
   if (result.ok) return result.record;
-  const { currentVersion } = result;
-  throw new VersionConflictError(
+  throw conflict(id, result.currentVersion, ifVersion);
+}
+
+/** The {@link VersionConflictError} of a write to `id` refused because `ifVersion` did not hold. */
+export function conflict(id: string, currentVersion: number, ifVersion: number | undefined): VersionConflictError {
+  return new VersionConflictError(
     ifVersion === 0
       ? `session ${quote(id)} already exists (version ${currentVersion}); ifVersion 0 creates only`
       : `session ${quote(id)} is at version ${currentVersion || 'none (it does not exist)'}, not ${ifVersion}`,

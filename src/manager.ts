@@ -11,6 +11,8 @@ import { argumentError, duration, whole } from './checks.js';
 import { InvalidArgumentError, VersionConflictError } from './errors.js';
 import { assertIdentifier, isIdentifierPrefix } from './identifier.js';
 import { quote } from './json.js';
+import * as itemOps from './items.js';
+import type { AppendOptions, AppendResult, ItemsOptions, ItemsPage, PopOptions, SessionItem, TruncateOptions, TruncateResult } from './items.js';
 import { ManagerCore, registerCore } from './manager-core.js';
 import { toMeta, toRemovedSession, toSession } from './session-view.js';
 import type { EpochMilliseconds, Milliseconds, Session, SessionMeta, SessionStore } from './types.js';
@@ -39,8 +41,35 @@ export interface SessionManagerOptions<T = unknown> {
    * @defaultValue 1048576 (1 MiB)
    */
   maxBytes?: number;
-  /** A Standard Schema (zod, valibot, arktype…) that `data` must pass on `put` and `update`. */
+  /**
+   * A Standard Schema (zod, valibot, arktype…) that `data` must pass on `put` and `update`.
+   * It never sees items; a session that `append` creates has `data: null`, so a schema for
+   * sessions that start by an append has to accept `null`.
+   */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * Largest item, a whole number of UTF-8 bytes of its JSON; a larger one is refused with
+   * {@link PayloadTooLargeError}.
+   * @defaultValue `maxBytes`
+   */
+  maxItemBytes?: number;
+  /**
+   * Most items a session's log holds.
+   * @defaultValue none
+   */
+  maxItems?: number;
+  /**
+   * Most UTF-8 bytes of item JSON a session's log holds.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  maxLogBytes?: number;
+  /**
+   * What an append that would put the log over `maxItems` or `maxLogBytes` does: `'refuse'`
+   * throws {@link PayloadTooLargeError}; `'dropOldest'` removes the oldest items in the same
+   * atomic step (a batch over a limit by itself is still refused).
+   * @defaultValue 'refuse'
+   */
+  onFull?: 'refuse' | 'dropOldest';
   /**
    * The clock, ms since epoch. Inject one to test expiry without sleeping.
    * @defaultValue `Date.now`
@@ -120,9 +149,10 @@ const BACKOFF_CAP = 100;
 
 /**
  * Keeps agent sessions: validates identifiers and data, versions every write, applies TTL
- * and lifetime, and stores records in a {@link SessionStore}.
+ * and lifetime, keeps each session's log of items, and stores records in a {@link SessionStore}.
  *
  * @typeParam T - the type of each session's `data`
+ * @typeParam I - the type of each item of a session's log
  * @example
  * ```ts
  * import { SessionManager } from 'agent-sessions';
@@ -135,7 +165,7 @@ const BACKOFF_CAP = 100;
  * console.log(s.version); // 2
  * ```
  */
-export class SessionManager<T = unknown> {
+export class SessionManager<T = unknown, I = unknown> {
   /** The store the sessions live in. */
   readonly store: SessionStore;
   readonly #core: ManagerCore<T>;
@@ -281,6 +311,53 @@ export class SessionManager<T = unknown> {
     const maxLifetime = core.lifetime(now);
     const record = await this.store.touch({ id, now, idleExpiresAt, maxLifetime });
     return record && core.live(record, now) ? toSession(record, JSON.parse(record.data ?? 'null') as T) : undefined;
+  }
+
+  /**
+   * Appends 1–1000 items to session `id` atomically, all or none, with consecutive seqs and
+   * one version bump; creates the session (`data: null`, version 1) when there is none.
+   * Renews the idle TTL as `put` does.
+   *
+   * @throws {@link ValidationError} when an item is not JSON
+   * @throws {@link PayloadTooLargeError} when an item is over `maxItemBytes`, or the log would
+   *   be over `maxItems` or `maxLogBytes` (unless `onFull: 'dropOldest'`)
+   * @throws {@link InvalidArgumentError} when the batch is empty or over 1000 items, an option
+   *   is malformed, or `replaceAfter` is above the session's `lastSeq`
+   * @throws {@link VersionConflictError} when `ifVersion` does not match
+   */
+  append(id: string, items: I[], options: AppendOptions = {}): Promise<AppendResult> {
+    return itemOps.append(this.#core, id, items, options);
+  }
+
+  /**
+   * A page of session `id`'s items by seq, or `undefined` when there is no session.
+   * The newest 20: `items(id, { order: 'desc', limit: 20 })`.
+   *
+   * @throws {@link InvalidArgumentError} when `limit`, `after`, `before` or `order` is malformed
+   */
+  items(id: string, options: ItemsOptions = {}): Promise<ItemsPage<I> | undefined> {
+    return itemOps.items<I>(this.#core, id, options);
+  }
+
+  /**
+   * Removes and returns the newest item of session `id` (version + 1), or `undefined` when
+   * there is no item (or no session), changing nothing.
+   *
+   * @throws {@link VersionConflictError} when `ifVersion` does not match
+   */
+  pop(id: string, options: PopOptions = {}): Promise<SessionItem<I> | undefined> {
+    return itemOps.pop<I>(this.#core, id, options);
+  }
+
+  /**
+   * Removes every item after seq `after` (a rewind: `lastSeq` becomes `after`) or before seq
+   * `before` (a compaction); the version goes up by one when anything was removed.
+   *
+   * @throws {@link InvalidArgumentError} unless exactly one of `after` and `before` is a whole number ≥ 0
+   * @throws {@link VersionConflictError} when `ifVersion` does not match
+   */
+  truncate(id: string, options: TruncateOptions): Promise<TruncateResult> {
+    return itemOps.truncate(this.#core, id, options);
   }
 
   /** Closes the store: its timers and the connections it owns. */

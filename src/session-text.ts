@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { itemsQuery, type ItemsOptions } from './items.js';
+import { timeText } from './iso-time.js';
 import { coreOf } from './manager-core.js';
 import type { ClearOptions, PutOptions, SessionManager } from './manager.js';
 import { toSessionJson } from './session-view.js';
@@ -49,4 +51,20 @@ export async function clearSessionText(
   const input = core.deleteInput(id, options);
   const record = core.removed(input, await core.store.delete(input));
   return record && { version: record.version, json: toSessionJson(record, record.data ?? 'null') };
+}
+
+/**
+ * {@link SessionManager.items} as text: `{"items":[…],"hasMore":…}` (each item a `SessionItem`,
+ * its stored JSON never parsed) and the session's version, or `undefined` when there is no session.
+ */
+export async function itemsText(
+  manager: SessionManager<unknown>,
+  id: string,
+  options: ItemsOptions = {},
+): Promise<SessionText | undefined> {
+  const core = coreOf(manager);
+  const page = await core.store.items(itemsQuery(core, id, options));
+  if (page === undefined) return undefined;
+  const items = page.items.map((r) => `{"seq":${r.seq},"data":${r.data},"createdAt":"${timeText(r.createdAt)}"}`);
+  return { version: page.version, json: `{"items":[${items.join(',')}],"hasMore":${page.hasMore}}` };
 }

@@ -1,13 +1,15 @@
 /**
  * How a stored record becomes the session a caller sees: as an object (`get`, `list`, `put`),
  * without `data` (meta listings), with `data` parsed on first read (`clear`), or as JSON text
- * built around the stored `data` (the HTTP layer). Times are formatted by {@link timeText},
+ * built around the stored `data` (the HTTP layer); and how a stored item becomes a
+ * {@link SessionItem}. Times are formatted by {@link timeText},
  * so no stored time can make a read throw.
  *
  * @module
  */
 import { timeText } from './iso-time.js';
-import type { Session, SessionMeta, SessionRecord } from './types.js';
+import type { SessionItem } from './items.js';
+import type { ItemRecord, Session, SessionMeta, SessionRecord } from './types.js';
 
 /** `expiresAt` of a record as a session shows it. */
 function expiryText(r: SessionRecord): string | null {
@@ -23,6 +25,8 @@ export function toSession<T>(r: SessionRecord, data: T): Session<T> {
     createdAt: timeText(r.createdAt),
     updatedAt: timeText(r.updatedAt),
     expiresAt: expiryText(r),
+    itemCount: r.itemCount,
+    lastSeq: r.lastSeq,
   };
 }
 
@@ -34,6 +38,8 @@ export function toMeta(r: SessionRecord): SessionMeta {
     createdAt: timeText(r.createdAt),
     updatedAt: timeText(r.updatedAt),
     expiresAt: expiryText(r),
+    itemCount: r.itemCount,
+    lastSeq: r.lastSeq,
   };
 }
 
@@ -46,7 +52,9 @@ export function toSessionJson(r: SessionRecord, dataJson: string): string {
   const expiresAt = expiryText(r);
   return `{"id":"${r.id}","data":${dataJson},"version":${r.version},"createdAt":"${timeText(
     r.createdAt,
-  )}","updatedAt":"${timeText(r.updatedAt)}","expiresAt":${expiresAt === null ? 'null' : `"${expiresAt}"`}}`;
+  )}","updatedAt":"${timeText(r.updatedAt)}","expiresAt":${expiresAt === null ? 'null' : `"${expiresAt}"`},"itemCount":${
+    r.itemCount
+  },"lastSeq":${r.lastSeq}}`;
 }
 
 /**
@@ -81,6 +89,8 @@ class RemovedSession<T> {
   createdAt: string;
   updatedAt: string;
   expiresAt: string | null;
+  itemCount: number;
+  lastSeq: number;
 
   constructor(r: SessionRecord) {
     this.id = r.id;
@@ -88,6 +98,8 @@ class RemovedSession<T> {
     this.createdAt = timeText(r.createdAt);
     this.updatedAt = timeText(r.updatedAt);
     this.expiresAt = expiryText(r);
+    this.itemCount = r.itemCount;
+    this.lastSeq = r.lastSeq;
     this.#json = r.data ?? 'null';
     Object.defineProperty(this, 'data', RemovedSession.#data);
   }
@@ -96,4 +108,9 @@ class RemovedSession<T> {
 /** The session `clear` returns, its `data` parsed on first read (see {@link RemovedSession}). */
 export function toRemovedSession<T>(r: SessionRecord): Session<T> {
   return new RemovedSession<T>(r);
+}
+
+/** The caller's item from a stored one, its `data` parsed. */
+export function toItem<I>(r: ItemRecord): SessionItem<I> {
+  return { seq: r.seq, data: JSON.parse(r.data) as I, createdAt: timeText(r.createdAt) };
 }

@@ -4,7 +4,24 @@
  * case named for it. The same wrapper without a defect passes the whole suite.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, type SessionRecord, type SessionStore, type StoreDeleteInput, type StoreListQuery, type StorePutInput, type StoreTouchInput, type StoreWriteResult } from '../src/index.js';
+import {
+  MemoryStore,
+  type SessionRecord,
+  type SessionStore,
+  type StoreAppendInput,
+  type StoreAppendResult,
+  type StoreDeleteInput,
+  type StoreItemsPage,
+  type StoreItemsQuery,
+  type StoreListQuery,
+  type StorePopInput,
+  type StorePopResult,
+  type StorePutInput,
+  type StoreTouchInput,
+  type StoreTruncateInput,
+  type StoreTruncateResult,
+  type StoreWriteResult,
+} from '../src/index.js';
 import { describeStore, enabled, features, runCase, type StoreFactory, type SuiteOptions } from './conformance/index.js';
 
 /** A MemoryStore behind a wrapper that passes every call on; the defects below override one method. */
@@ -24,6 +41,18 @@ class Wrapper implements SessionStore {
   }
   list(query: StoreListQuery): Promise<SessionRecord[]> {
     return this.inner.list(query);
+  }
+  append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    return this.inner.append(input);
+  }
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    return this.inner.items(query);
+  }
+  pop(input: StorePopInput): Promise<StorePopResult> {
+    return this.inner.pop(input);
+  }
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    return this.inner.truncate(input);
   }
   ping(): Promise<boolean> {
     return this.inner.ping();

@@ -171,7 +171,7 @@ describe('sessions from records', () => {
   it('turns the store\'s times into ISO 8601: createdAt kept, updatedAt moved, version + 1', async () => {
     const sessions = setup();
     const first = await sessions.put('v', 1);
-    expect(first).toEqual({ id: 'v', data: 1, version: 1, createdAt: iso(clock), updatedAt: iso(clock), expiresAt: null });
+    expect(first).toEqual({ id: 'v', data: 1, version: 1, createdAt: iso(clock), updatedAt: iso(clock), expiresAt: null, itemCount: 0, lastSeq: 0 });
     tick(1000);
     const second = await sessions.put('v', 2);
     expect(second).toMatchObject({ version: 2, createdAt: first.createdAt, updatedAt: iso(clock) });

@@ -6,17 +6,28 @@
  * @module
  */
 import { duration, optionError } from '../../src/checks.js';
+import { PayloadTooLargeError } from '../../src/errors.js';
 import type {
   EpochMilliseconds,
+  ItemRecord,
   Milliseconds,
   SessionRecord,
+  StoreAppendInput,
+  StoreAppendResult,
   StoreDeleteInput,
+  StoreItemsPage,
+  StoreItemsQuery,
   StoreListQuery,
+  StorePopInput,
+  StorePopResult,
   StorePutInput,
   StoreTouchInput,
+  StoreTruncateInput,
+  StoreTruncateResult,
   StoreWriteResult,
 } from '../../src/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
+import { ItemLog } from './item-log.js';
 import { SortedIds } from './sorted-ids.js';
 import type { MemoryStoreOptions } from './store.js';
 
@@ -39,11 +50,17 @@ export interface RecordMap {
   readonly size: number;
 }
 
-/** Makes the {@link RecordMap} of a store; `evicted` is to be called for each record it drops itself. */
-export type RecordMapFactory = (evicted: (id: string) => void) => RecordMap;
+/**
+ * Makes the {@link RecordMap} of a store; `evicted` is to be called for each record it drops
+ * itself, and `logBytes` tells the bytes of an id's items (for a map that counts sizes).
+ */
+export type RecordMapFactory = (evicted: (id: string) => void, logBytes: (id: string) => number) => RecordMap;
 
 /** The longest delay `setInterval` honours (2³¹ − 1 ms); a longer one would fire every 1 ms. */
 const MAX_TIMER = 2_147_483_647;
+
+/** The log of a session without items. */
+const EMPTY = new ItemLog();
 
 /** `min(idle, createdAt + maxLifetime)`, either part optional. */
 function expiry(idle: number | null, createdAt: number, maxLifetime: number | null): number | null {
@@ -55,17 +72,22 @@ function expiry(idle: number | null, createdAt: number, maxLifetime: number | nu
 /**
  * A `SessionStore` over a {@link RecordMap}. Every method runs synchronously inside its
  * promise, so each is atomic. Records are never changed in place (a write stores a new
- * object), so the ones it returns stay as they were.
+ * object), so the ones it returns stay as they were. A session's items live beside its record,
+ * in an {@link ItemLog} of their own, removed with it.
  */
 export class RecordStore {
   readonly #ids = new SortedIds();
   readonly #expiries = new ExpiryQueue();
   readonly #records: RecordMap;
+  /** The item log of each session that has had items. */
+  readonly #logs = new Map<string, ItemLog>();
   readonly #now: () => EpochMilliseconds;
   readonly #sweepInterval: Milliseconds;
+  /** Most bytes of one session (data, id and items), or `undefined` for no bound. */
+  readonly #maxBytes: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: MemoryStoreOptions, makeRecords: RecordMapFactory) {
+  constructor(options: MemoryStoreOptions, makeRecords: RecordMapFactory, maxBytes?: number) {
     const { now = Date.now } = options;
     if (typeof now !== 'function') throw new TypeError('now must be a function returning ms since epoch');
     const sweepInterval = duration('sweepInterval', options.sweepInterval, optionError) ?? 1000;
@@ -74,7 +96,14 @@ export class RecordStore {
     }
     this.#now = now;
     this.#sweepInterval = sweepInterval;
-    this.#records = makeRecords((id) => this.#ids.delete(id));
+    this.#maxBytes = maxBytes;
+    this.#records = makeRecords(
+      (id) => {
+        this.#ids.delete(id);
+        this.#logs.delete(id);
+      },
+      (id) => this.#logs.get(id)?.bytes ?? 0,
+    );
   }
 
   get size(): number {
@@ -94,6 +123,18 @@ export class RecordStore {
   #remove(id: string): void {
     this.#records.delete(id);
     this.#ids.delete(id);
+    this.#logs.delete(id);
+  }
+
+  /** Refuses a session of `dataBytes` and `logBytes` over `maxBytes`, before anything changes. */
+  #checkSize(id: string, dataBytes: number, logBytes: number): void {
+    const size = dataBytes + id.length + logBytes;
+    if (this.#maxBytes !== undefined && size > this.#maxBytes) {
+      throw new PayloadTooLargeError(
+        `session ${JSON.stringify(id)} is ${size} bytes with its items, over the LruStore's maxBytes ${this.#maxBytes}`,
+        this.#maxBytes,
+      );
+    }
   }
 
   /** Keeps `record`; `isNew` when no live record had its id (so the index lacks it). */
@@ -125,6 +166,7 @@ export class RecordStore {
   async put(input: StorePutInput): Promise<StoreWriteResult> {
     const { id, now, ifVersion } = input;
     const current = this.#live(id, now, false);
+    if (this.#maxBytes !== undefined) this.#checkSize(id, Buffer.byteLength(input.data), this.#logs.get(id)?.bytes ?? 0);
     if (ifVersion !== undefined && ifVersion !== (current?.version ?? 0)) {
       return { ok: false, currentVersion: current?.version ?? 0 };
     }
@@ -136,6 +178,8 @@ export class RecordStore {
       createdAt,
       updatedAt: now,
       expiresAt: expiry(input.idleExpiresAt, createdAt, input.maxLifetime),
+      itemCount: current?.itemCount ?? 0,
+      lastSeq: current?.lastSeq ?? 0,
     };
     this.#store(record, current === undefined);
     return { ok: true, record };
@@ -178,6 +222,92 @@ export class RecordStore {
     }
     for (const id of expired) this.#remove(id);
     return page;
+  }
+
+  async append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    const { id, now, ifVersion, idempotencyKey } = input;
+    const current = this.#live(id, now, false);
+    const version = current?.version ?? 0;
+    const lastSeq = current?.lastSeq ?? 0;
+    const log = this.#logs.get(id);
+    const remembered = idempotencyKey === undefined ? undefined : log?.recall(idempotencyKey, now);
+    if (remembered !== undefined) {
+      return { ok: true, version: remembered.version, firstSeq: remembered.firstSeq, lastSeq: remembered.lastSeq, replayed: true };
+    }
+    if (ifVersion !== undefined && ifVersion !== version) return { ok: false, reason: 'version', currentVersion: version, lastSeq };
+    const after = input.replaceAfter ?? lastSeq;
+    if (after > lastSeq) return { ok: false, reason: 'replaceAfter', currentVersion: version, lastSeq };
+    const plan = (log ?? EMPTY).plan(lastSeq - after, input.items, input);
+    if (plan === undefined) return { ok: false, reason: 'full', currentVersion: version, lastSeq };
+    const data = current?.data ?? 'null';
+    if (this.#maxBytes !== undefined) {
+      this.#checkSize(id, Buffer.byteLength(data), plan.bytes);
+    }
+    const items: ItemRecord[] = input.items.map((text, i) => ({ seq: after + 1 + i, data: text, createdAt: now }));
+    const target = log ?? new ItemLog();
+    target.apply(plan, items);
+    const createdAt = current?.createdAt ?? now;
+    const record: SessionRecord = {
+      id,
+      data,
+      version: version + 1,
+      createdAt,
+      updatedAt: now,
+      expiresAt: expiry(input.idleExpiresAt, createdAt, input.maxLifetime),
+      itemCount: target.count,
+      lastSeq: after + items.length,
+    };
+    const result = { version: record.version, firstSeq: after + 1, lastSeq: record.lastSeq };
+    if (idempotencyKey !== undefined) target.remember(idempotencyKey, { ...result, at: now });
+    if (log === undefined) this.#logs.set(id, target);
+    this.#store(record, current === undefined);
+    return { ok: true, ...result, replayed: false };
+  }
+
+  async items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    const current = this.#live(query.id, query.now, true);
+    if (current === undefined) return undefined;
+    const log = this.#logs.get(query.id) ?? EMPTY;
+    return { ...log.page(current.lastSeq, query), version: current.version };
+  }
+
+  async pop(input: StorePopInput): Promise<StorePopResult> {
+    const current = this.#live(input.id, input.now, false);
+    const version = current?.version ?? 0;
+    if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
+    const log = this.#logs.get(input.id);
+    if (current === undefined || log === undefined || log.count === 0) return { ok: true, item: undefined, version };
+    const item = log.dropNewest(1);
+    const record = this.#changed(current, input.now, log, current.lastSeq - 1);
+    return { ok: true, item, version: record.version };
+  }
+
+  async truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    const current = this.#live(input.id, input.now, false);
+    const version = current?.version ?? 0;
+    if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
+    const log = this.#logs.get(input.id);
+    if (current === undefined || log === undefined) return { ok: true, removed: 0, version };
+    const { lastSeq } = current;
+    const oldest = lastSeq - log.count + 1;
+    let removed: number;
+    if (input.after !== undefined) {
+      removed = Math.min(log.count, Math.max(0, lastSeq - input.after));
+      log.dropNewest(removed);
+    } else {
+      removed = Math.min(log.count, Math.max(0, (input.before ?? 0) - oldest));
+      log.dropOldest(removed);
+    }
+    if (removed === 0) return { ok: true, removed, version };
+    const newLast = input.after === undefined ? lastSeq : Math.min(lastSeq, input.after);
+    return { ok: true, removed, version: this.#changed(current, input.now, log, newLast).version };
+  }
+
+  /** Stores `current` after a change of its items only: version + 1, same expiry. */
+  #changed(current: SessionRecord, now: EpochMilliseconds, log: ItemLog, lastSeq: number): SessionRecord {
+    const record = { ...current, version: current.version + 1, updatedAt: now, itemCount: log.count, lastSeq };
+    this.#records.set(record.id, record);
+    return record;
   }
 
   close(): void {

@@ -8,10 +8,18 @@ import type {
   Milliseconds,
   SessionRecord,
   SessionStore,
+  StoreAppendInput,
+  StoreAppendResult,
   StoreDeleteInput,
+  StoreItemsPage,
+  StoreItemsQuery,
   StoreListQuery,
+  StorePopInput,
+  StorePopResult,
   StorePutInput,
   StoreTouchInput,
+  StoreTruncateInput,
+  StoreTruncateResult,
   StoreWriteResult,
 } from '../../src/types.js';
 import { RecordStore, type RecordMap } from './record-store.js';
@@ -33,7 +41,6 @@ export interface MemoryStoreOptions {
   sweepInterval?: Milliseconds;
 }
 
-
 /** A `Map` as a {@link RecordMap}: nothing counts as use, nothing is evicted. */
 class PlainRecordMap extends Map<string, SessionRecord> implements RecordMap {
   peek(id: string): SessionRecord | undefined {
@@ -43,8 +50,9 @@ class PlainRecordMap extends Map<string, SessionRecord> implements RecordMap {
 
 /**
  * Sessions in a `Map` in this process: no dependency, no limit but memory. `list` reads an
- * ordered index (O(log N + page) per page); expired sessions are swept on a timer. Every
- * method runs synchronously inside its promise, so each is atomic.
+ * ordered index (O(log N + page) per page); expired sessions are swept on a timer. A session's
+ * items sit in a deque beside it: an append costs what it adds, a page of items what it holds,
+ * a pop O(1). Every method runs synchronously inside its promise, so each is atomic.
  *
  * @example
  * ```ts
@@ -91,6 +99,22 @@ export class MemoryStore implements SessionStore {
 
   list(query: StoreListQuery): Promise<SessionRecord[]> {
     return this.#records.list(query);
+  }
+
+  append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    return this.#records.append(input);
+  }
+
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    return this.#records.items(query);
+  }
+
+  pop(input: StorePopInput): Promise<StorePopResult> {
+    return this.#records.pop(input);
+  }
+
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    return this.#records.truncate(input);
   }
 
   async ping(): Promise<boolean> {

@@ -37,7 +37,7 @@ function live(m: Model, id: string): Entry | undefined {
 }
 
 function view(id: string, e: Entry) {
-  return { id, data: e.data, version: e.version, createdAt: iso(e.createdAt), updatedAt: iso(e.updatedAt), expiresAt: iso(e.expiresAt) };
+  return { id, data: e.data, version: e.version, createdAt: iso(e.createdAt), updatedAt: iso(e.updatedAt), expiresAt: iso(e.expiresAt), itemCount: 0, lastSeq: 0 };
 }
 
 async function outcome<T>(p: Promise<T>): Promise<{ ok: T } | { error: unknown }> {

@@ -20,7 +20,7 @@ export const records: Case[] = [
     name: 'put creates a record at version 1 with createdAt and updatedAt at now, and get returns it',
     async run({ store, id, now, put }) {
       const record = written(await put(id('new'), '{"a":1}'));
-      expect(record).toEqual({ id: id('new'), data: '{"a":1}', version: 1, createdAt: now(), updatedAt: now(), expiresAt: null });
+      expect(record).toEqual({ id: id('new'), data: '{"a":1}', version: 1, createdAt: now(), updatedAt: now(), expiresAt: null, itemCount: 0, lastSeq: 0 });
       expect(await store.get(id('new'), now())).toEqual(record);
     },
   },
@@ -30,7 +30,7 @@ export const records: Case[] = [
       const first = written(await put(id('r'), '1'));
       tick(1000);
       const second = written(await put(id('r'), '2'));
-      expect(second).toEqual({ id: id('r'), data: '2', version: 2, createdAt: first.createdAt, updatedAt: now(), expiresAt: null });
+      expect(second).toEqual({ id: id('r'), data: '2', version: 2, createdAt: first.createdAt, updatedAt: now(), expiresAt: null, itemCount: 0, lastSeq: 0 });
       expect(await store.get(id('r'), now())).toEqual(second);
     },
   },
