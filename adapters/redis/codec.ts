@@ -1,7 +1,8 @@
 /**
  * The session value: a header of exactly {@link HEADER} bytes, then the session's data (JSON
- * text). The header is `version,createdAt,updatedAt,expiresAt,token` in ASCII, padded with
- * spaces, then `\n`; the write scripts in `scripts.ts` write it, this module reads it.
+ * text). The header is `version,createdAt,updatedAt,expiresAt,token,itemCount,lastSeq` in
+ * ASCII, padded with spaces, then `\n`; the scripts in `scripts.ts` and `item-scripts.ts` write
+ * it, this module reads it.
  *
  * @module
  */
@@ -42,16 +43,27 @@ export function parse(id: string, value: unknown, data: boolean): SessionRecord 
   const b = value.indexOf(',', a + 1);
   const c = value.indexOf(',', b + 1);
   const d = value.indexOf(',', c + 1);
-  if (a < 1 || b <= a + 1 || c <= b + 1 || d < c + 1 || d >= HEADER - 1) return undefined;
+  const e = value.indexOf(',', d + 1);
+  const f = value.indexOf(',', e + 1);
+  const end = value.indexOf(' ', f + 1);
+  const g = end < 0 || end > HEADER - 1 ? HEADER - 1 : end;
+  if (a < 1 || b <= a + 1 || c <= b + 1 || d < c + 1 || e < d + 1 || f <= e + 1 || g <= f + 1 || f >= HEADER - 1) {
+    return undefined;
+  }
   const version = decimal(value, 0, a);
   const createdAt = decimal(value, a + 1, b);
   const updatedAt = decimal(value, b + 1, c);
   const expiresAt = d === c + 1 ? null : decimal(value, c + 1, d);
+  const itemCount = decimal(value, e + 1, f);
+  const lastSeq = decimal(value, f + 1, g);
   if (!(Number.isSafeInteger(version) && version > 0 && Number.isFinite(createdAt) && Number.isFinite(updatedAt))) {
     return undefined;
   }
+  if (!(Number.isSafeInteger(itemCount) && Number.isSafeInteger(lastSeq) && itemCount >= 0 && lastSeq >= itemCount)) {
+    return undefined;
+  }
   if (expiresAt !== null && !Number.isFinite(expiresAt)) return undefined;
-  const record: SessionRecord = { id, version, createdAt, updatedAt, expiresAt };
+  const record: SessionRecord = { id, version, createdAt, updatedAt, expiresAt, itemCount, lastSeq };
   if (data) record.data = value.slice(HEADER);
   return record;
 }

@@ -11,14 +11,23 @@ import type {
   Milliseconds,
   SessionRecord,
   SessionStore,
+  StoreAppendInput,
+  StoreAppendResult,
   StoreDeleteInput,
+  StoreItemsPage,
+  StoreItemsQuery,
   StoreListQuery,
+  StorePopInput,
+  StorePopResult,
+  StoreTruncateInput,
+  StoreTruncateResult,
   StorePutInput,
   StoreTouchInput,
   StoreWriteResult,
 } from '../../src/types.js';
 import { checkTime, foreign, HEADER, live, parse, token } from './codec.js';
 import { Deadlines } from './deadline.js';
+import * as log from './items.js';
 import { bucketOf, buckets, type Bucket } from './keys.js';
 import { DELETE, deleteArgs, PRUNE, pruneArgs, PUT, putArgs, TOUCH, touchArgs } from './scripts.js';
 import { Writer } from './write.js';
@@ -95,6 +104,7 @@ export class RedisStore implements SessionStore {
   readonly #buckets: Bucket[];
   readonly #deadlines: Deadlines;
   readonly #writer: Writer;
+  readonly #items: log.ItemContext;
 
   /** @param options - the client or URL, key prefix and deadline */
   constructor(options: RedisStoreOptions) {
@@ -131,6 +141,7 @@ export class RedisStore implements SessionStore {
       });
     this.#deadlines = new Deadlines(this.#client, this.#owned, timeout);
     this.#writer = new Writer(this.#client, waitForReplicas, waitTimeout);
+    this.#items = { deadlines: this.#deadlines, writer: this.#writer, bucket: (id) => this.#bucket(id) };
   }
 
   async get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
@@ -152,13 +163,12 @@ export class RedisStore implements SessionStore {
     const args = putArgs(this.#bucket(id), input, token());
     const reply = (await this.#deadlines.run('put', id, true, (due) =>
       this.#writer.write(PUT, args, (r) => (r as number[])[0] === 1, due),
-    )) as [number, string, string?, string?];
+    )) as [number, string, string?, string?, string?, string?];
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
-    const expiresAt = reply[3] === '' || reply[3] === undefined ? null : Number(reply[3]);
-    return {
-      ok: true,
-      record: { id, data, version: Number(reply[1]), createdAt: Number(reply[2]), updatedAt: now, expiresAt },
-    };
+    const [, version, createdAt, at, itemCount, lastSeq] = reply;
+    const expiresAt = at === '' || at === undefined ? null : Number(at);
+    const record = { id, data, version: Number(version), createdAt: Number(createdAt), updatedAt: now, expiresAt };
+    return { ok: true, record: { ...record, itemCount: Number(itemCount), lastSeq: Number(lastSeq) } };
   }
 
   async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
@@ -182,6 +192,26 @@ export class RedisStore implements SessionStore {
     const record = parse(id, reply[1], true);
     if (record === undefined) throw new Error(`the removed value of ${JSON.stringify(id)} has no valid header`);
     return { ok: true, record };
+  }
+
+  /** One script: the items get seqs after `lastSeq` (see item-scripts.ts). */
+  append(input: StoreAppendInput): Promise<StoreAppendResult> {
+    return log.append(this.#items, input);
+  }
+
+  /** One script reading the page's seqs with one `HMGET`. */
+  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
+    return log.items(this.#items, query);
+  }
+
+  /** One script. */
+  pop(input: StorePopInput): Promise<StorePopResult> {
+    return log.pop(this.#items, input);
+  }
+
+  /** One script, O(removed). */
+  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    return log.truncate(this.#items, input);
   }
 
   /**

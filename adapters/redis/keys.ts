@@ -16,13 +16,15 @@ export interface Bucket {
   exp: string;
   /** Prefix of the bucket's session values: the key of session `id` is this plus `id`. */
   session: string;
+  /** Prefix of the bucket's item hashes: the items of session `id` are under this plus `id`. */
+  items: string;
 }
 
-/** The keys of every bucket under `prefix`: bucket `n` is `<prefix>{b<n>}:ids`, `…:exp`, `…:s:<id>`. */
+/** The keys of every bucket under `prefix`: bucket `n` is `<prefix>{b<n>}:ids`, `…:exp`, `…:s:<id>`, `…:i:<id>`. */
 export function buckets(prefix: string): Bucket[] {
   return Array.from({ length: BUCKETS }, (_, n) => {
     const tag = `${prefix}{b${n}}`;
-    return { ids: `${tag}:ids`, exp: `${tag}:exp`, session: `${tag}:s:` };
+    return { ids: `${tag}:ids`, exp: `${tag}:exp`, session: `${tag}:s:`, items: `${tag}:i:` };
   });
 }
 

@@ -18,24 +18,26 @@ const SWEEP = 10;
  * Lua helpers prepended to every script. Numbers are written with `%.17g` so that any double
  * (an `expiresAt` of `now + 1.5`, say) survives the round trip; `''` stands for "never".
  */
-const LUA_HELPERS = `
+export const LUA_HELPERS = `
 local H = ${HEADER}
 local function num(x) return string.format('%.17g', x) end
 -- whether a stored expiresAt is still ahead of now
 local function alive(at, now) return at == '' or (tonumber(at) or 0) > now end
--- the header of the session value at key as {version, createdAt, updatedAt, expiresAt, token}
--- (texts, version a number), or nil when there is none or it is not one of ours: a missing
--- key, a value shorter than the header, a malformed header, or a key of another type
+-- the header of the session value at key as
+-- {version, createdAt, updatedAt, expiresAt, token, itemCount, lastSeq} (times and token as
+-- texts, the rest numbers), or nil when there is none or it is not one of ours: a missing key,
+-- a value shorter than the header, a malformed header, or a key of another type
 local function head(key)
   local h = redis.pcall('GETRANGE', key, 0, H - 1)
   if type(h) ~= 'string' or #h ~= H or string.byte(h, H) ~= 10 then return nil end
-  local v, c, u, e, t = string.match(h, '^(%d+),([^,]+),([^,]+),([^,]*),([^, ]*) *\\n$')
+  local v, c, u, e, t, n, l = string.match(h, '^(%d+),([^,]+),([^,]+),([^,]*),([^, ]*),(%d+),(%d+) *\\n$')
   if not (v and tonumber(c) and tonumber(u) and (e == '' or tonumber(e))) then return nil end
-  return {tonumber(v), c, u, e, t}
+  return {tonumber(v), c, u, e, t, tonumber(n), tonumber(l)}
 end
 -- a header of exactly H bytes; raises an error (before any write) if the fields do not fit
-local function header(version, createdAt, updatedAt, expiresAt, token)
+local function header(version, createdAt, updatedAt, expiresAt, token, itemCount, lastSeq)
   local h = version .. ',' .. createdAt .. ',' .. updatedAt .. ',' .. expiresAt .. ',' .. token
+    .. ',' .. num(itemCount) .. ',' .. num(lastSeq)
   if #h > H - 1 then error('session header longer than ' .. (H - 1) .. ' bytes: ' .. h) end
   return h .. string.rep(' ', H - 1 - #h) .. '\\n'
 end
@@ -48,7 +50,14 @@ local function expiry(idle, createdAt, maxLifetime)
   end
   return at
 end
--- removes id (and its value) from the bucket if its session is missing or expired at now
+-- the items key of session id, from its bucket's session key prefix (…{b<n>}:s: → …{b<n>}:i:<id>)
+local function items_of(base, id) return string.sub(base, 1, -3) .. 'i:' .. id end
+-- sets or clears the expiry of a session's items as the session's ('' for never)
+local function expire_items(key, expiresAt)
+  if expiresAt == '' then redis.call('PERSIST', key)
+  else redis.call('PEXPIREAT', key, string.format('%.0f', math.ceil(tonumber(expiresAt)))) end
+end
+-- removes id (its value and items) from the bucket if its session is missing or expired at now
 local function drop_if_gone(base, ids, exp, id, now)
   local key = base .. id
   local cur = head(key)
@@ -56,7 +65,7 @@ local function drop_if_gone(base, ids, exp, id, now)
     if cur[4] == '' then redis.call('ZREM', exp, id) else redis.call('ZADD', exp, cur[4], id) end
     return 0
   end
-  redis.call('DEL', key)
+  redis.call('DEL', key, items_of(base, id))
   redis.call('ZREM', ids, id)
   redis.call('ZREM', exp, id)
   return 1
@@ -70,28 +79,35 @@ end
 `;
 
 /**
- * Writes a session. KEYS[1] its value (string: header, then data); KEYS[2] its bucket's id
- * index (sorted set, score 0); KEYS[3] its bucket's expiry index (sorted set, score expiresAt).
+ * Writes a session, keeping its items. KEYS[1] its value (string: header, then data); KEYS[2]
+ * its bucket's id index (sorted set, score 0); KEYS[3] its bucket's expiry index (sorted set,
+ * score expiresAt); KEYS[4] its items (hash, see item-scripts.ts).
  * ARGV[1] id; ARGV[2] data (JSON text); ARGV[3] now (ms since epoch); ARGV[4] idle expiry
  * (ms since epoch) or ''; ARGV[5] maxLifetime (ms) or ''; ARGV[6] ifVersion or '';
  * ARGV[7] the bucket's session key prefix (for the sweep); ARGV[8] the write's token.
  * Reads only the header, never the old data. When the stored header carries this token the
  * write was applied already (a client resending it after a reconnect): nothing is written
- * and the same answer is given again.
- * Returns `{1, version, createdAt, expiresAt}` when written, `{0, live version}` when not.
+ * and the same answer is given again. A put that creates the session removes items left by an
+ * expired one; one that changes the expiry gives the items the same.
+ * Returns `{1, version, createdAt, expiresAt, itemCount, lastSeq}` when written,
+ * `{0, live version}` when not.
  * Its KEYS and ARGV are laid out by {@link putArgs}.
  */
 const PUT_LUA = `
 local now = tonumber(ARGV[3])
 local cur = head(KEYS[1])
-if cur and cur[5] == ARGV[8] then return {1, num(cur[1]), cur[2], cur[4]} end
-local version, createdAt = 0, now
-if cur and alive(cur[4], now) then version, createdAt = cur[1], tonumber(cur[2]) end
+if cur and cur[5] == ARGV[8] then return {1, num(cur[1]), cur[2], cur[4], num(cur[6]), num(cur[7])} end
+local version, createdAt, count, last = 0, now, 0, 0
+local live = cur and alive(cur[4], now)
+if live then version, createdAt, count, last = cur[1], tonumber(cur[2]), cur[6], cur[7] end
 if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then return {0, num(version)} end
 local at = expiry(ARGV[4], createdAt, ARGV[5])
 local expiresAt = at and num(at) or ''
 version = version + 1
-local value = header(num(version), num(createdAt), ARGV[3], expiresAt, ARGV[8]) .. ARGV[2]
+local value = header(num(version), num(createdAt), ARGV[3], expiresAt, ARGV[8], count, last) .. ARGV[2]
+-- a new session starts with no items (those of an expired one, or of one evicted, go now)
+if not live then redis.call('DEL', KEYS[4])
+elseif expiresAt ~= cur[4] then expire_items(KEYS[4], expiresAt) end
 if at then
   -- PXAT sets the key's Redis expiry in the same command; a plain SET clears any old one
   redis.call('SET', KEYS[1], value, 'PXAT', string.format('%.0f', math.ceil(at)))
@@ -104,12 +120,12 @@ end
 if not cur then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 -- writes that set an expiry tidy the bucket's expired index entries (Redis frees the values)
 if at then sweep(ARGV[7], KEYS[2], KEYS[3], now) end
-return {1, num(version), num(createdAt), expiresAt}
+return {1, num(version), num(createdAt), expiresAt, num(count), num(last)}
 `;
 
 /**
- * Renews a live session's expiry, rewriting only its header (`SETRANGE`, same width: the data
- * stays where it is). KEYS[1..3] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
+ * Renews a live session's expiry (and its items'), rewriting only its header (`SETRANGE`, same
+ * width: the data stays where it is). KEYS[1..4] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
  * expiry or ''; ARGV[4] maxLifetime or ''; ARGV[5] the bucket's session key prefix;
  * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing).
  * Returns the session's whole value (new header, then data), or nil when none is live.
@@ -123,7 +139,8 @@ if cur[5] == ARGV[6] then return redis.call('GET', KEYS[1]) end
 if not alive(cur[4], now) then return false end
 local at = expiry(ARGV[3], tonumber(cur[2]), ARGV[4])
 local expiresAt = at and num(at) or ''
-redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6]))
+redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6], cur[6], cur[7]))
+if expiresAt ~= cur[4] then expire_items(KEYS[4], expiresAt) end
 if at then
   redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(at)))
   redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
@@ -136,7 +153,7 @@ return redis.call('GET', KEYS[1])
 `;
 
 /**
- * Removes a session. KEYS[1..3] as in {@link PUT_LUA}.
+ * Removes a session and its items. KEYS[1..4] as in {@link PUT_LUA}.
  * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
  * Returns `{1, value}` with the removed session's whole value (header, then data), or
  * `{0, live version}` when nothing was removed (`'0'` when none is live).
@@ -149,6 +166,7 @@ local live = cur and alive(cur[4], now)
 if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= cur[1] then return {0, num(cur[1])} end
 local value = false
 if live then value = redis.call('GETDEL', KEYS[1]) else redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 sweep(ARGV[4], KEYS[2], KEYS[3], now)
@@ -176,17 +194,17 @@ export interface Script {
   keys: number;
 }
 
-function script(body: string, keys: number): Script {
+export function script(body: string, keys: number): Script {
   const lua = LUA_HELPERS + body;
   return { lua, sha: createHash('sha1').update(lua).digest('hex'), keys };
 }
 
 /** {@link PUT_LUA}: writes a session. */
-export const PUT = script(PUT_LUA, 3);
+export const PUT = script(PUT_LUA, 4);
 /** {@link TOUCH_LUA}: renews a live session's expiry. */
-export const TOUCH = script(TOUCH_LUA, 3);
+export const TOUCH = script(TOUCH_LUA, 4);
 /** {@link DELETE_LUA}: removes a session. */
-export const DELETE = script(DELETE_LUA, 3);
+export const DELETE = script(DELETE_LUA, 4);
 /** {@link PRUNE_LUA}: drops index entries of sessions that are gone. */
 export const PRUNE = script(PRUNE_LUA, 2);
 
@@ -194,7 +212,7 @@ export const PRUNE = script(PRUNE_LUA, 2);
 export type ScriptArgs = (string | number)[];
 
 /** `''` stands for "none" in the scripts' arguments. */
-function optional(value: number | null | undefined): string | number {
+export function optional(value: number | null | undefined): string | number {
   return value ?? '';
 }
 
@@ -204,6 +222,7 @@ export function putArgs(b: Bucket, input: StorePutInput, token: string): ScriptA
     b.session + input.id, // KEYS[1] the session's value
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
+    b.items + input.id, // KEYS[4] the session's items
     input.id, // ARGV[1] id
     input.data, // ARGV[2] data (JSON text)
     input.now, // ARGV[3] now
@@ -221,6 +240,7 @@ export function touchArgs(b: Bucket, input: StoreTouchInput, token: string): Scr
     b.session + input.id, // KEYS[1] the session's value
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
+    b.items + input.id, // KEYS[4] the session's items
     input.id, // ARGV[1] id
     input.now, // ARGV[2] now
     optional(input.idleExpiresAt), // ARGV[3] idle expiry or ''
@@ -236,6 +256,7 @@ export function deleteArgs(b: Bucket, input: StoreDeleteInput): ScriptArgs {
     b.session + input.id, // KEYS[1] the session's value
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
+    b.items + input.id, // KEYS[4] the session's items
     input.id, // ARGV[1] id
     input.now, // ARGV[2] now
     optional(input.ifVersion), // ARGV[3] ifVersion or ''

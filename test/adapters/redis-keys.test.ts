@@ -81,10 +81,10 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
         const key = found[0]!.session + id;
         expected.push(key, found[0]!.ids);
         expect(await admin.zscore(found[0]!.ids, id)).toBe('0');
-        // One string: a 128-byte header `version,createdAt,updatedAt,expiresAt,token`, then the JSON.
+        // One string: a 128-byte header `version,createdAt,updatedAt,expiresAt,token,itemCount,lastSeq`, then the JSON.
         expect(await admin.type(key)).toBe('string');
         const value = (await admin.get(key))!;
-        const header = /^1,(\d+),(\d+),(\d*),[\w-]+ *\n$/.exec(value.slice(0, 128));
+        const header = /^1,(\d+),(\d+),(\d*),[\w-]+,0,0 *\n$/.exec(value.slice(0, 128));
         expect(header, value.slice(0, 128)).not.toBeNull();
         expect(header![1]).toBe(header![2]); // created by this put
         expect(header![3] !== '').toBe(id === 'y');
