@@ -74,7 +74,7 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
    * @param manager - the manager whose session keeps the history (any store)
    * @param sessionId - the session's identifier
    * @param options - see {@link AgentsSessionOptions}
-   * @throws {@link InvalidIdentifierError} when `sessionId` is not an identifier
+   * @throws `InvalidIdentifierError` when `sessionId` is not an identifier
    * @throws TypeError when `historyLimit` is not a whole number ≥ 1
    */
   constructor(manager: SessionManager<unknown, unknown>, sessionId: string, options: AgentsSessionOptions = {}) {

@@ -1,30 +1,46 @@
 /**
- * `AgentsSession` method by method, over a MemoryStore manager (the runner-driven tests in
- * openai-agents.test.ts cover Redis): paging, limits, pop, clear, compaction, history
- * transactions, and the byte codec.
+ * `AgentsSession` method by method, over a MemoryStore and a RedisStore manager: paging,
+ * limits, pop, clear, compaction, history transactions, and the byte codec.
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentInputItem } from '@openai/agents-core';
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { RedisStore } from '../../adapters/redis/index.js';
 import { decode, encode } from '../../frameworks/openai-agents/codec.js';
 import { AgentsSession } from '../../frameworks/openai-agents/index.js';
-import { InvalidArgumentError, InvalidIdentifierError, MemoryStore, SessionManager, VersionConflictError } from '../../src/index.js';
+import { InvalidArgumentError, InvalidIdentifierError, MemoryStore, SessionManager, VersionConflictError, type SessionStore } from '../../src/index.js';
+import { removePrefix, uniquePrefix } from '../adapters/redis-helpers.js';
 
 const message = (content: string): AgentInputItem => ({ type: 'message', role: 'user', content });
 const messages = (from: number, to: number): AgentInputItem[] => Array.from({ length: to - from + 1 }, (_, i) => message(`m${from + i}`));
 
-function setup(options?: { historyLimit?: number }) {
-  const manager = new SessionManager<unknown, unknown>({ store: new MemoryStore() });
-  const id = `chat-${randomUUID()}`;
-  return { manager, id, session: new AgentsSession(manager, id, options) };
-}
+const url = inject('redisUrl');
+const prefix = uniquePrefix('openai-session');
+let client: Redis | undefined;
+
+afterAll(async () => {
+  if (!client) return;
+  await removePrefix(client, prefix);
+  await client.quit();
+});
+
+const stores: [string, () => SessionStore][] = [['a MemoryStore', () => new MemoryStore()]];
+let redisStore: RedisStore | undefined; // one for every case (ids are unique): one client, one listener
+if (url) stores.push(['a RedisStore', () => (redisStore ??= new RedisStore({ client: (client ??= new Redis(url)), prefix }))]);
 
 /** Adds `count` numbered items in batches of at most 1000 (one append each). */
 async function fill(session: AgentsSession, count: number): Promise<void> {
   for (let from = 1; from <= count; from += 1000) await session.addItems(messages(from, Math.min(count, from + 999)));
 }
 
-describe('AgentsSession', () => {
+describe.each(stores)('AgentsSession over %s', (_, makeStore) => {
+  function setup(options?: { historyLimit?: number }) {
+    const manager = new SessionManager<unknown, unknown>({ store: makeStore() });
+    const id = `chat-${randomUUID()}`;
+    return { manager, id, session: new AgentsSession(manager, id, options) };
+  }
+
   it('getSessionId answers the id; a bad id or historyLimit is refused at construction', async () => {
     const { session, id, manager } = setup();
     expect(await session.getSessionId()).toBe(id);
@@ -136,6 +152,19 @@ describe('AgentsSession', () => {
       ).rejects.toThrow(VersionConflictError);
       expect(await session.getItems()).toEqual(messages(1, 3));
       expect((await manager.get(id))?.version).toBe(before?.version);
+    });
+
+    it('two replace_suffix transactions racing for one suffix: one applies, the other fails and changes nothing', async () => {
+      const { session, manager, id } = setup();
+      await session.addItems(messages(1, 4));
+      const other = new AgentsSession(manager, id);
+      const replace = (s: AgentsSession, op: string, text: string) =>
+        s.applyHistoryTransaction({ operationId: op, transaction: { type: 'replace_suffix', expectedSuffix: messages(3, 4), replacement: [message(text)] } });
+      const results = await Promise.allSettled([replace(session, 'op-a', 'a'), replace(other, 'op-b', 'b')]);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((results[1 - won] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+      expect(await session.getItems()).toEqual([...messages(1, 2), message(won === 0 ? 'a' : 'b')]);
     });
 
     it('an empty or blank operation id is refused', async () => {
