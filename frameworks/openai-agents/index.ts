@@ -15,7 +15,8 @@ import { optionError, whole } from '../../src/checks.js';
 import { InvalidArgumentError, VersionConflictError } from '../../src/errors.js';
 import { assertIdentifier } from '../../src/identifier.js';
 import type { SessionManager } from '../../src/manager.js';
-import { decode, encode, sameItems } from './codec.js';
+import { cacheable, copy, unchanged, type CachedLog } from './cache.js';
+import { decode, encode, sameItems, type Encoded } from './codec.js';
 
 /** Options of {@link AgentsSession}. */
 export interface AgentsSessionOptions {
@@ -27,6 +28,13 @@ export interface AgentsSessionOptions {
    * @defaultValue no cap: the whole log
    */
   historyLimit?: number;
+  /**
+   * Keep the history this object last read or wrote, and answer `getItems()` from it when one
+   * read of the session (`manager.get`) shows the log unchanged since: same `createdAt`,
+   * `version`, `itemCount` and `lastSeq`. `false` reads the log on every `getItems()`.
+   * @defaultValue true
+   */
+  cache?: boolean;
 }
 
 /** The largest page the manager serves. */
@@ -35,6 +43,11 @@ const PAGE = 1000;
 const ATTEMPTS = 10;
 /** An `ifVersion` no session reaches: an append with it only ever answers a remembered key. */
 const NEVER = Number.MAX_SAFE_INTEGER;
+
+/** An encoded item as a read of the store answers it: its JSON text parsed and decoded. */
+function stored(item: Encoded): unknown {
+  return decode(JSON.parse(JSON.stringify(item)));
+}
 
 /** Whether an item is a tool's result (`function_call_result`, `shell_call_output`, …). */
 function isResult(item: AgentInputItem): boolean {
@@ -69,17 +82,22 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
   readonly #manager: SessionManager<unknown, unknown>;
   readonly #id: string;
   readonly #historyLimit: number | undefined;
+  readonly #cache: boolean;
+  /** The history last read or written, when it may answer the next read (see {@link CachedLog}). */
+  #log: CachedLog | undefined;
 
   /**
    * @param manager - the manager whose session keeps the history (any store)
    * @param sessionId - the session's identifier
    * @param options - see {@link AgentsSessionOptions}
    * @throws `InvalidIdentifierError` when `sessionId` is not an identifier
-   * @throws TypeError when `historyLimit` is not a whole number ≥ 1
+   * @throws TypeError when `historyLimit` is not a whole number ≥ 1, or `cache` not a boolean
    */
   constructor(manager: SessionManager<unknown, unknown>, sessionId: string, options: AgentsSessionOptions = {}) {
     assertIdentifier(sessionId);
     this.#historyLimit = whole('historyLimit', options.historyLimit, 1, Number.MAX_SAFE_INTEGER, optionError);
+    if (options.cache !== undefined && typeof options.cache !== 'boolean') throw optionError(`cache must be a boolean; got ${typeof options.cache}`);
+    this.#cache = options.cache ?? true;
     this.#manager = manager;
     this.#id = sessionId;
   }
@@ -92,54 +110,78 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
   /**
    * The history oldest first: all of it, or the newest `limit` items (both capped by
    * `historyLimit`). Several pages are read at one version of the log, so the answer is
-   * always a state the log was in. An empty list when the session does not exist.
+   * always a state the log was in. An empty list when the session does not exist. With the
+   * cache on, one read of the session first: unchanged, the answer comes from the cache.
+   * The items are the caller's own copies.
    * @param limit - the most items to return, the newest ones
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     const capped = this.#historyLimit !== undefined && (limit === undefined || limit > this.#historyLimit);
     const cap = capped ? this.#historyLimit! : (limit ?? Infinity);
     if (cap <= 0) return [];
+    const items = (this.#cache ? await this.#readCached(cap) : (await this.#read(cap)).items) as AgentInputItem[];
+    return capped && items.length === cap ? withoutLeadingResults(items) : items;
+  }
+
+  /** The newest `cap` items from the cache when the session is as it was cached, else from the log. */
+  async #readCached(cap: number): Promise<unknown[]> {
+    const readStart = Date.now();
+    const session = await this.#manager.get(this.#id);
+    if (!session) {
+      this.#log = undefined;
+      return [];
+    }
+    const log = this.#log;
+    if (log && unchanged(log.state, session) && (cap <= log.items.length || log.items.length === session.itemCount)) {
+      return (cap >= log.items.length ? log.items : log.items.slice(log.items.length - cap)).map(copy);
+    }
+    const read = await this.#read(cap);
+    if (read.version !== session.version || !cacheable(session, readStart)) return read.items;
+    const { createdAt, version, itemCount, lastSeq } = session;
+    this.#log = { state: { createdAt, version, itemCount, lastSeq }, items: read.items };
+    return read.items.map(copy);
+  }
+
+  /** The newest `cap` items, decoded, all read at `version` (0: no session). */
+  async #read(cap: number): Promise<{ items: unknown[]; version: number }> {
     for (let attempt = 1; ; attempt++) {
       const read = await (cap === Infinity ? this.#readAll() : this.#readNewest(cap));
-      if (read !== 'changed') {
-        const items = read.map((item) => decode(item) as AgentInputItem);
-        return capped && items.length === cap ? withoutLeadingResults(items) : items;
-      }
+      if (read !== 'changed') return { items: read.items.map(decode), version: read.version };
       if (attempt === ATTEMPTS) throw new VersionConflictError(`session ${this.#id} kept changing while its history was read; try again`, 0);
     }
   }
 
   /** Every item oldest first, or `'changed'` when the version moved between pages. */
-  async #readAll(): Promise<unknown[] | 'changed'> {
+  async #readAll(): Promise<{ items: unknown[]; version: number } | 'changed'> {
     const out: unknown[] = [];
     let after = 0;
     let version: number | undefined;
     for (;;) {
       const page = await this.#manager.items(this.#id, { after, limit: PAGE });
-      if (!page) return version === undefined ? [] : 'changed';
+      if (!page) return version === undefined ? { items: [], version: 0 } : 'changed';
       if (version !== undefined && page.version !== version) return 'changed';
       version = page.version;
       for (const item of page.items) out.push(item.data);
-      if (!page.hasMore || page.items.length === 0) return out;
+      if (!page.hasMore || page.items.length === 0) return { items: out, version };
       after = page.items[page.items.length - 1]!.seq;
     }
   }
 
   /** The newest `count` items oldest first, or `'changed'` when the version moved between pages. */
-  async #readNewest(count: number): Promise<unknown[] | 'changed'> {
+  async #readNewest(count: number): Promise<{ items: unknown[]; version: number } | 'changed'> {
     const out: unknown[] = [];
     let before: number | undefined;
     let version: number | undefined;
     while (out.length < count) {
       const page = await this.#manager.items(this.#id, { before, order: 'desc', limit: Math.min(PAGE, count - out.length) });
-      if (!page) return version === undefined ? [] : 'changed';
+      if (!page) return version === undefined ? { items: [], version: 0 } : 'changed';
       if (version !== undefined && page.version !== version) return 'changed';
       version = page.version;
       for (const item of page.items) out.push(item.data);
       if (!page.hasMore || page.items.length === 0) break;
       before = page.items[page.items.length - 1]!.seq;
     }
-    return out.reverse();
+    return { items: out.reverse(), version: version ?? 0 };
   }
 
   /**
@@ -149,18 +191,38 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
    */
   async addItems(items: AgentInputItem[]): Promise<void> {
     if (items.length === 0) return;
-    await this.#manager.append(this.#id, items.map(encode));
+    const encoded = items.map(encode);
+    const done = await this.#manager.append(this.#id, encoded);
+    const log = this.#log;
+    if (log && !done.replayed && done.version === log.state.version + 1 && done.firstSeq === log.state.lastSeq + 1) {
+      // the cached state plus these items: the log as this append left it (a dropOldest trim shows in itemCount)
+      this.#keep(log, [...log.items, ...encoded.map(stored)], log.state.itemCount + items.length, done);
+    } else this.#log = undefined;
   }
 
   /** Removes and returns the newest item, or `undefined` when there is none. */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const item = await this.#manager.pop(this.#id);
+    const log = this.#log;
+    let item;
+    try {
+      item = await this.#manager.pop(this.#id, log && { ifVersion: log.state.version });
+    } catch (err) {
+      if (!(err instanceof VersionConflictError)) throw err;
+      this.#log = undefined;
+      item = await this.#manager.pop(this.#id);
+    }
+    if (log && item !== undefined && this.#log === log) {
+      // popped at the cached version: the cached state without its newest item
+      this.#keep(log, log.items.slice(0, -1), log.state.itemCount - 1, { version: log.state.version + 1, lastSeq: log.state.lastSeq - 1 });
+    }
     return item === undefined ? undefined : (decode(item.data) as AgentInputItem);
   }
 
   /** Removes the session: its items and its data. */
   async clearSession(): Promise<void> {
+    this.#log = undefined;
     await this.#manager.clear(this.#id);
+    this.#log = undefined;
   }
 
   /**
@@ -169,8 +231,26 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
    * @param items - the new history, oldest first
    */
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
-    if (items.length === 0) await this.#manager.truncate(this.#id, { after: 0 });
-    else await this.#manager.append(this.#id, items.map(encode), { replaceAfter: 0 });
+    const log = this.#log;
+    this.#log = undefined;
+    if (items.length === 0) {
+      await this.#manager.truncate(this.#id, { after: 0 });
+      return;
+    }
+    const encoded = items.map(encode);
+    const done = await this.#manager.append(this.#id, encoded, { replaceAfter: 0 });
+    if (log && !done.replayed && done.version === log.state.version + 1 && this.#log === undefined) {
+      this.#keep(log, encoded.map(stored), items.length, done);
+    }
+  }
+
+  /** Caches `items` as the log of `log`'s session at `done`'s version and lastSeq (createdAt kept: one life). */
+  #keep(log: CachedLog, items: unknown[], itemCount: number, done: { version: number; lastSeq: number }): void {
+    const bound = this.#historyLimit ?? Infinity;
+    this.#log = {
+      state: { createdAt: log.state.createdAt, version: done.version, itemCount, lastSeq: done.lastSeq },
+      items: items.length > bound ? items.slice(items.length - bound) : items,
+    };
   }
 
   /**
@@ -188,6 +268,7 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
       throw new InvalidArgumentError('operationId must be a non-empty string');
     }
     const idempotencyKey = `oai:${createHash('sha256').update(operationId).digest('base64url')}`;
+    this.#log = undefined;
     if (transaction.type === 'append_items') {
       if (transaction.items.length === 0) return;
       const done = await this.#manager.append(this.#id, transaction.items.map(encode), { idempotencyKey });
