@@ -1,9 +1,12 @@
 /**
  * Suite "frameworks-openai": the session traffic of one OpenAI Agents runner turn over Redis
  * — one `getItems()`, one `addItems()` of the turn's 4 items — at 1,000 items of history.
- * `AgentsSession` (the log: a page read, an append) against the way the SDK's own sessions
- * keep a conversation, as one JSON value: read it, parse it, append, write it back.
- * Each turn is rewound afterwards (not timed), so every timed turn starts at 1,000 items.
+ * `AgentsSession` (the log: a read of the session, the cache or a page read, an append)
+ * against the way the SDK's own sessions keep a conversation, as one JSON value: read it,
+ * parse it, append, write it back. Each turn is rewound afterwards (not timed), so every
+ * timed turn starts at 1,000 items: by four `popItem()` on the same object where its cache
+ * is meant to stay current (this worker played the turn before), by a truncate through the
+ * manager where it is meant to be stale (another worker did).
  *
  * Run: `node bench/suites/frameworks-openai.mjs` (imports the built package from dist/).
  * Env: REDIS_URL, BENCH_ROUNDS (default 7), BENCH_QUICK=1. Keys live under a prefix unique
@@ -14,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { entry } from '../lib/dist.mjs';
 import { deletePrefix, findRedis } from '../lib/redis-server.mjs';
-import { median, paired, ratio, table, Targets } from '../lib/report.mjs';
+import { environment, median, paired, publish, ratio, table, Targets } from '../lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -65,15 +68,25 @@ class BlobSession {
 const manager = new SessionManager({ store: new RedisStore({ client, prefix }) });
 const blobKey = `${prefix}blob`;
 const resetBlob = () => client.set(blobKey, JSON.stringify(history));
+/** Rewinds a turn through the session itself: four pops keep its cache current. */
+const popTurn = (session) => async () => {
+  for (let i = 0; i < 4; i++) await session.popItem();
+};
+const truncateTurn = (id) => () => manager.truncate(id, { after: HISTORY });
+/** An AgentsSession subject over session `id`; its turns rewound by `rewind(session)`. */
+const agents = (name, id, options, rewind) => {
+  const session = new AgentsSession(manager, id, options);
+  return { name, id, historyLimit: options.historyLimit, session, rewind: rewind === 'pop' ? popTurn(session) : truncateTurn(id) };
+};
 const subjects = [
-  { name: 'AgentsSession, whole history', session: new AgentsSession(manager, 'whole'), rewind: () => manager.truncate('whole', { after: HISTORY }) },
-  {
-    name: `AgentsSession, historyLimit ${CAP}`,
-    session: new AgentsSession(manager, 'capped', { historyLimit: CAP }),
-    rewind: () => manager.truncate('capped', { after: HISTORY }),
-  },
+  agents('AgentsSession, whole history, this object played the turn before (cache current)', 'whole', {}, 'pop'),
+  agents(`AgentsSession, historyLimit ${CAP}, cache current`, 'capped', { historyLimit: CAP }, 'pop'),
+  agents('AgentsSession, whole history, another worker played the turn before (cache stale: reads the log)', 'stale', {}, 'truncate'),
+  agents('AgentsSession, whole history, cache: false', 'uncached', { cache: false }, 'truncate'),
+  agents(`AgentsSession, historyLimit ${CAP}, cache: false`, 'capped-uncached', { historyLimit: CAP, cache: false }, 'truncate'),
   { name: 'one JSON value (read, append, write back)', session: new BlobSession(blobKey), rewind: resetBlob },
 ];
+const BLOB = subjects.length - 1;
 
 /** Times TURNS turns; answers turns per second, and addItems calls per second alone. */
 async function turns(subject) {
@@ -96,50 +109,53 @@ async function turns(subject) {
 try {
   for (let i = 0; i < HISTORY; i += 1000) {
     const batch = history.slice(i, i + 1000);
-    await subjects[0].session.addItems(batch);
-    await subjects[1].session.addItems(batch);
+    for (const subject of subjects) if (subject.id) await manager.append(subject.id, batch);
   }
   await resetBlob();
-  // both stores answer the same history (the capped one, its newest CAP items)
-  deepStrictEqual(await subjects[0].session.getItems(), history);
-  deepStrictEqual(await subjects[2].session.getItems(), history);
-  deepStrictEqual(await subjects[1].session.getItems(), history.slice(-CAP));
-
-  await turns(subjects[0]); // warm-up
+  // every subject answers the same history (the capped ones, its newest CAP items)
+  for (const subject of subjects) {
+    deepStrictEqual(await subject.session.getItems(), subject.historyLimit ? history.slice(-CAP) : history, subject.name);
+    await turns(subject); // warm-up
+  }
   const samples = subjects.map(() => ({ turn: [], add: [] }));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, subject] of subjects.entries()) {
-      const r = await turns(subject);
+    for (let k = 0; k < subjects.length; k++) {
+      const i = (k + round) % subjects.length; // an order rotated each round
+      const r = await turns(subjects[i]);
       samples[i].turn.push(r.turn);
       samples[i].add.push(r.add);
     }
   }
-  const blob = samples[2];
+  // after every timed turn, a cached answer is still what a fresh read of the log answers
+  for (const { id, historyLimit, session, name } of subjects.slice(0, BLOB)) {
+    deepStrictEqual(await session.getItems(), await new AgentsSession(manager, id, { historyLimit, cache: false }).getItems(), name);
+  }
+  const blob = samples[BLOB];
   const vs = (a, b) => {
     const p = paired(a, b);
     return `${ratio(p.median)} (${p.min.toFixed(2)}–${p.max.toFixed(2)})`;
   };
-  console.log(`## frameworks-openai: one runner turn's session traffic at ${HISTORY} items, over ${redis.label}\n`);
-  console.log(
-    table(
-      ['subject', 'turns/s', 'turn vs one JSON value', 'addItems/s', 'addItems vs one JSON value'],
-      subjects.map((s, i) => [
-        s.name,
-        median(samples[i].turn).toFixed(0),
-        vs(samples[i].turn, blob.turn),
-        median(samples[i].add).toFixed(0),
-        vs(samples[i].add, blob.add),
-      ]),
-    ),
-  );
   const targets = new Targets();
-  targets.check('AgentsSession turn (getItems + addItems) vs one JSON value, whole history', paired(samples[0].turn, blob.turn).median, '>=', 10);
-  targets.check(`AgentsSession turn with historyLimit ${CAP} vs one JSON value`, paired(samples[1].turn, blob.turn).median, '>=', 10);
+  targets.check('AgentsSession turn (getItems + addItems) vs one JSON value, whole history, cache current', paired(samples[0].turn, blob.turn).median, '>=', 10);
+  targets.check(`AgentsSession turn with historyLimit ${CAP} vs one JSON value, cache current`, paired(samples[1].turn, blob.turn).median, '>=', 10);
   targets.note(
-    'The runner reads the whole history every turn (getItems() with no limit), an O(history) read in both designs; ' +
-      'the log saves the read-and-write-back of addItems (the addItems columns) and, with historyLimit, reads only a page.',
+    'With the cache current a turn is two round trips: a read of the session (no items) and the append; the history the runner gets is a copy of the cached items. ' +
+      'When another worker played the turn before, getItems reads the whole log once (an O(history) read, as the JSON value is) and the cache is current again for this worker\'s next turn; ' +
+      'the log still saves the read-and-write-back of addItems (the addItems columns).',
   );
-  console.log(`\n${targets}`);
+  publish(
+    'frameworks-openai',
+    [
+      `# Bench: OpenAI Agents session traffic\n`,
+      `${environment()}. Redis: ${redis.label}. Command: \`node bench/suites/frameworks-openai.mjs\`.`,
+      `One runner turn = getItems() then addItems() of 4 items (a user message, a tool call, its result, an answer; ~1 KB), at ${HISTORY} items of history. ${ROUNDS} rounds of ${TURNS} timed turns per subject after a warm-up, in an order rotated each round; median turns/s; in brackets the median of per-round ratios against the JSON value and the smallest–largest. Only ratios mean anything: shared 2-core machine, and Redis shares those cores.\n`,
+      table(
+        ['subject', 'turns/s', 'turn vs one JSON value', 'addItems/s', 'addItems vs one JSON value'],
+        subjects.map((s, i) => [s.name, median(samples[i].turn).toFixed(0), vs(samples[i].turn, blob.turn), median(samples[i].add).toFixed(0), vs(samples[i].add, blob.add)]),
+      ),
+      `\n## Targets (issue 12)\n\n${targets}`,
+    ].join('\n'),
+  );
 } finally {
   await manager.close();
   await deletePrefix(client, prefix);

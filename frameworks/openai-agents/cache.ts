@@ -20,20 +20,33 @@ export interface CachedLog {
   items: unknown[];
 }
 
-/** A deep copy of a decoded item: plain objects, arrays and `Uint8Array`, as the codec makes them. */
+/** Sets an own entry, `__proto__` included (an assignment to it would set the prototype). */
+function set(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * A deep copy of a decoded item: plain objects (own entries,
+ * `__proto__` included), arrays and `Uint8Array`, as the codec makes them. Strings are shared
+ * (they cannot change); an object is spread, then only its entries that are objects are copied.
+ */
 export function copy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copy(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const entry: unknown = value[i];
+      out[i] = entry !== null && typeof entry === 'object' ? copy(entry) : entry;
+    }
     return out;
   }
   if (value instanceof Uint8Array) return value.slice();
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const entry = copy((value as Record<string, unknown>)[key]);
-    if (key === '__proto__') Object.defineProperty(out, key, { value: entry, writable: true, enumerable: true, configurable: true });
-    else out[key] = entry;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...record };
+  for (const key in record) {
+    const entry = record[key];
+    if (entry !== null && typeof entry === 'object' && Object.hasOwn(record, key)) set(out, key, copy(entry));
   }
   return out;
 }

@@ -244,9 +244,12 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
     }
   }
 
-  /** Caches `items` as the log of `log`'s session at `done`'s version and lastSeq (createdAt kept: one life). */
+  /**
+   * Caches `items` as the log of `log`'s session at `done`'s version and lastSeq (createdAt
+   * kept: one life). With `historyLimit`, the newest 2 × `historyLimit` items (pops keep a full window).
+   */
   #keep(log: CachedLog, items: unknown[], itemCount: number, done: { version: number; lastSeq: number }): void {
-    const bound = this.#historyLimit ?? Infinity;
+    const bound = 2 * (this.#historyLimit ?? Infinity);
     this.#log = {
       state: { createdAt: log.state.createdAt, version: done.version, itemCount, lastSeq: done.lastSeq },
       items: items.length > bound ? items.slice(items.length - bound) : items,

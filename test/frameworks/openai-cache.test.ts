@@ -167,6 +167,19 @@ describe.each(stores)('AgentsSession history cache over %s', (_, makeStore) => {
     expect(second).toHaveLength(3);
   });
 
+  it('an item with an own __proto__ key comes back from the cache as an own entry, as from the log', async () => {
+    const { session, fresh } = setup();
+    const item = JSON.parse('{"type":"message","role":"user","content":"p","__proto__":{"nested":{"__proto__":[1]}}}') as AgentInputItem;
+    await session.getItems(); // no session yet: nothing cached
+    await session.addItems([message('first')]);
+    await session.getItems(); // cached
+    await session.addItems([item]); // extends the cache
+    const [, back] = await session.getItems();
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(item));
+    expect(JSON.stringify(await session.getItems())).toBe(JSON.stringify(await fresh()));
+  });
+
   type Op =
     | { kind: 'add' | 'other add' | 'manager append'; count: number }
     | { kind: 'get'; limit: number | undefined }
