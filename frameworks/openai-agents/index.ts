@@ -17,6 +17,7 @@ import { assertIdentifier } from '../../src/identifier.js';
 import type { SessionManager } from '../../src/manager.js';
 import { cacheable, copy, unchanged, type CachedLog } from './cache.js';
 import { decode, encode, sameItems, type Encoded } from './codec.js';
+import { ATTEMPTS, PAGE, readLog } from './read.js';
 
 /** Options of {@link AgentsSession}. */
 export interface AgentsSessionOptions {
@@ -37,10 +38,6 @@ export interface AgentsSessionOptions {
   cache?: boolean;
 }
 
-/** The largest page the manager serves. */
-const PAGE = 1000;
-/** How often a read or a replace starts again when another writer changed the log meanwhile. */
-const ATTEMPTS = 10;
 /** An `ifVersion` no session reaches: an append with it only ever answers a remembered key. */
 const NEVER = Number.MAX_SAFE_INTEGER;
 
@@ -119,7 +116,7 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
     const capped = this.#historyLimit !== undefined && (limit === undefined || limit > this.#historyLimit);
     const cap = capped ? this.#historyLimit! : (limit ?? Infinity);
     if (cap <= 0) return [];
-    const items = (this.#cache ? await this.#readCached(cap) : (await this.#read(cap)).items) as AgentInputItem[];
+    const items = (this.#cache ? await this.#readCached(cap) : (await readLog(this.#manager, this.#id, cap)).items) as AgentInputItem[];
     return capped && items.length === cap ? withoutLeadingResults(items) : items;
   }
 
@@ -135,53 +132,11 @@ export class AgentsSession implements SessionHistoryTransactionAwareSession {
     if (log && unchanged(log.state, session) && (cap <= log.items.length || log.items.length === session.itemCount)) {
       return (cap >= log.items.length ? log.items : log.items.slice(log.items.length - cap)).map(copy);
     }
-    const read = await this.#read(cap);
+    const read = await readLog(this.#manager, this.#id, cap);
     if (read.version !== session.version || !cacheable(session, readStart)) return read.items;
     const { createdAt, version, itemCount, lastSeq } = session;
     this.#log = { state: { createdAt, version, itemCount, lastSeq }, items: read.items };
     return read.items.map(copy);
-  }
-
-  /** The newest `cap` items, decoded, all read at `version` (0: no session). */
-  async #read(cap: number): Promise<{ items: unknown[]; version: number }> {
-    for (let attempt = 1; ; attempt++) {
-      const read = await (cap === Infinity ? this.#readAll() : this.#readNewest(cap));
-      if (read !== 'changed') return { items: read.items.map(decode), version: read.version };
-      if (attempt === ATTEMPTS) throw new VersionConflictError(`session ${this.#id} kept changing while its history was read; try again`, 0);
-    }
-  }
-
-  /** Every item oldest first, or `'changed'` when the version moved between pages. */
-  async #readAll(): Promise<{ items: unknown[]; version: number } | 'changed'> {
-    const out: unknown[] = [];
-    let after = 0;
-    let version: number | undefined;
-    for (;;) {
-      const page = await this.#manager.items(this.#id, { after, limit: PAGE });
-      if (!page) return version === undefined ? { items: [], version: 0 } : 'changed';
-      if (version !== undefined && page.version !== version) return 'changed';
-      version = page.version;
-      for (const item of page.items) out.push(item.data);
-      if (!page.hasMore || page.items.length === 0) return { items: out, version };
-      after = page.items[page.items.length - 1]!.seq;
-    }
-  }
-
-  /** The newest `count` items oldest first, or `'changed'` when the version moved between pages. */
-  async #readNewest(count: number): Promise<{ items: unknown[]; version: number } | 'changed'> {
-    const out: unknown[] = [];
-    let before: number | undefined;
-    let version: number | undefined;
-    while (out.length < count) {
-      const page = await this.#manager.items(this.#id, { before, order: 'desc', limit: Math.min(PAGE, count - out.length) });
-      if (!page) return version === undefined ? { items: [], version: 0 } : 'changed';
-      if (version !== undefined && page.version !== version) return 'changed';
-      version = page.version;
-      for (const item of page.items) out.push(item.data);
-      if (!page.hasMore || page.items.length === 0) break;
-      before = page.items[page.items.length - 1]!.seq;
-    }
-    return { items: out.reverse(), version: version ?? 0 };
   }
 
   /**
