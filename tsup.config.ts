@@ -9,6 +9,7 @@ export default defineConfig({
     conformance: 'test/conformance/index.ts',
     adk: 'frameworks/adk/index.ts',
     langgraph: 'frameworks/langgraph/index.ts',
+    'openai-agents': 'frameworks/openai-agents/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: { resolve: ['@standard-schema/spec'] },
