@@ -29,8 +29,10 @@ export type {
 export { MemoryStore } from '../adapters/memory/store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {
+  FencedError,
   InvalidArgumentError,
   InvalidIdentifierError,
+  LeaseHeldError,
   PayloadTooLargeError,
   SessionError,
   StoreUnavailableError,
@@ -51,6 +53,10 @@ export type {
   SessionMeta,
   SessionRecord,
   SessionStore,
+  StoreAcquireDone,
+  StoreAcquireInput,
+  StoreAcquireRefused,
+  StoreAcquireResult,
   StoreAppendDone,
   StoreAppendInput,
   StoreAppendRefused,
@@ -62,6 +68,8 @@ export type {
   StorePopInput,
   StorePopResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTruncateInput,
   StoreTruncateResult,
   StoreTouchInput,
