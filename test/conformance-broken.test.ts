@@ -8,6 +8,8 @@ import {
   MemoryStore,
   type SessionRecord,
   type SessionStore,
+  type StoreAcquireInput,
+  type StoreAcquireResult,
   type StoreAppendInput,
   type StoreAppendResult,
   type StoreDeleteInput,
@@ -17,6 +19,8 @@ import {
   type StorePopInput,
   type StorePopResult,
   type StorePutInput,
+  type StoreReleaseInput,
+  type StoreRenewInput,
   type StoreTouchInput,
   type StoreTruncateInput,
   type StoreTruncateResult,
@@ -53,6 +57,15 @@ class Wrapper implements SessionStore {
   }
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return this.inner.truncate(input);
+  }
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.inner.acquire(input);
+  }
+  renew(input: StoreRenewInput): Promise<number | undefined> {
+    return this.inner.renew(input);
+  }
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return this.inner.release(input);
   }
   ping(): Promise<boolean> {
     return this.inner.ping();

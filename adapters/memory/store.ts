@@ -16,7 +16,11 @@ import type {
   StoreListQuery,
   StorePopInput,
   StorePopResult,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -115,6 +119,18 @@ export class MemoryStore implements SessionStore {
 
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return this.#records.truncate(input);
+  }
+
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.#records.acquire(input);
+  }
+
+  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#records.renew(input);
+  }
+
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#records.release(input);
   }
 
   async ping(): Promise<boolean> {
