@@ -113,7 +113,12 @@ export class LruStore implements SessionStore {
     return this.#records.size;
   }
 
-  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
+  /** How many leases are held, counting expired ones not yet swept. */
+  get leaseCount(): number {
+    return this.#records.leaseCount;
+  }
+
+  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
   purgeStale(): void {
     this.#records.purgeStale();
   }

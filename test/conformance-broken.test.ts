@@ -190,6 +190,25 @@ const defects: { defect: string; caughtBy: string; store: new (inner: MemoryStor
       }
     },
   },
+  {
+    defect: 'put ignores the fence',
+    caughtBy: 'every write with a stale fence rejects FencedError and changes nothing (put, touch, delete, append, pop, truncate)',
+    store: class extends Wrapper {
+      override put({ fence: _, ...input }: StorePutInput) {
+        return this.inner.put(input);
+      }
+    },
+  },
+  {
+    defect: 'release answers true for a lost lease',
+    caughtBy: 'renew and release of a lost lease (expired, released, or superseded) answer undefined and false and change nothing',
+    store: class extends Wrapper {
+      override async release(input: StoreReleaseInput) {
+        await this.inner.release(input);
+        return true;
+      }
+    },
+  },
 ];
 
 const cases = Object.values(features).flat();

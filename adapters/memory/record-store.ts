@@ -118,6 +118,10 @@ export class RecordStore {
     return this.#records.size;
   }
 
+  get leaseCount(): number {
+    return this.#leases.size;
+  }
+
   #live(id: string, now: EpochMilliseconds, use: boolean): SessionRecord | undefined {
     const record = use ? this.#records.get(id) : this.#records.peek(id);
     if (record === undefined) return undefined;
