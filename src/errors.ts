@@ -137,3 +137,32 @@ export class StoreUnavailableError extends SessionError {
     this.indeterminate = options?.indeterminate ?? false;
   }
 }
+
+/**
+ * A lease could not be acquired: another holder's lease is live (also when the caller holds it
+ * itself: leases are not re-entrant), and `wait` ran out. HTTP 409.
+ */
+export class LeaseHeldError extends SessionError {
+  /** When the holder's lease ends unless renewed (ISO 8601). */
+  readonly expiresAt: string;
+
+  /**
+   * @param message - which lease was held
+   * @param expiresAt - when the holder's lease ends, ISO 8601
+   */
+  constructor(message: string, expiresAt: string) {
+    super('lease_held', 409, message);
+    this.expiresAt = expiresAt;
+  }
+}
+
+/**
+ * A write or renewal carried a fence that is not the live lease's: the lease expired, was
+ * released, or a newer one was issued. Nothing changed. HTTP 409.
+ */
+export class FencedError extends SessionError {
+  /** @param message - which fence was refused */
+  constructor(message: string) {
+    super('fenced', 409, message);
+  }
+}

@@ -26,11 +26,14 @@ export type {
   TruncateOptions,
   TruncateResult,
 } from './items.js';
+export type { Lease, LeaseOptions } from './leases.js';
 export { MemoryStore } from '../adapters/memory/store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {
+  FencedError,
   InvalidArgumentError,
   InvalidIdentifierError,
+  LeaseHeldError,
   PayloadTooLargeError,
   SessionError,
   StoreUnavailableError,
@@ -51,6 +54,10 @@ export type {
   SessionMeta,
   SessionRecord,
   SessionStore,
+  StoreAcquireDone,
+  StoreAcquireInput,
+  StoreAcquireRefused,
+  StoreAcquireResult,
   StoreAppendDone,
   StoreAppendInput,
   StoreAppendRefused,
@@ -62,6 +69,8 @@ export type {
   StorePopInput,
   StorePopResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTruncateInput,
   StoreTruncateResult,
   StoreTouchInput,

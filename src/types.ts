@@ -74,6 +74,8 @@ export interface StorePutInput {
   maxLifetime: Milliseconds | null;
   /** Write only if the live session's version is this; `0` means only if none is live. */
   ifVersion?: number;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** What {@link SessionStore.touch} is asked to renew. */
@@ -86,6 +88,8 @@ export interface StoreTouchInput {
   idleExpiresAt: EpochMilliseconds | null;
   /** Absolute lifetime cap from `createdAt`, in ms, or `null` for none. */
   maxLifetime: Milliseconds | null;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** What {@link SessionStore.delete} is asked to remove. */
@@ -96,6 +100,8 @@ export interface StoreDeleteInput {
   now: EpochMilliseconds;
   /** Delete only if the live session's version is this. */
   ifVersion?: number;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** One page request to {@link SessionStore.list}. */
@@ -175,6 +181,16 @@ export interface SessionStore {
   pop(input: StorePopInput): Promise<StorePopResult>;
   /** Removes every item after or before a seq (version + 1 when any was removed). */
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult>;
+  /**
+   * Takes the lease of `id` when no live lease holds it, with a fence greater than every fence
+   * this store ever issued for `id`; otherwise answers when the holder's lease ends. Does not
+   * create or touch the session.
+   */
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult>;
+  /** Moves a live lease's expiry to `now + ttl`; `undefined` when `fence` is not the live lease (lost). */
+  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined>;
+  /** Ends the live lease held with `fence`; `false` (nothing changed) when it is not the live lease. */
+  release(input: StoreReleaseInput): Promise<boolean>;
   /** Whether the backend answers. Never rejects. */
   ping(): Promise<boolean>;
   /** Release connections and timers so the process can exit. */
@@ -221,6 +237,8 @@ export interface StoreAppendInput {
   maxLogBytes: number | null;
   /** Over a limit, remove the oldest items until it fits instead of refusing. */
   dropOldest: boolean;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** The result of {@link SessionStore.append}. */
@@ -286,6 +304,8 @@ export interface StorePopInput {
   now: EpochMilliseconds;
   /** Pop only if the live version is this. */
   ifVersion?: number;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** The result of {@link SessionStore.pop}. */
@@ -312,6 +332,8 @@ export interface StoreTruncateInput {
   before?: number;
   /** Truncate only if the live version is this. */
   ifVersion?: number;
+  /** Write only if this is the fence of the live lease of `id`, else `FencedError`; checked before `ifVersion`. Without it, no lease check. */
+  fence?: number;
 }
 
 /** The result of {@link SessionStore.truncate}. */
@@ -325,3 +347,56 @@ export type StoreTruncateResult =
       version: number;
     }
   | StoreWriteRefused;
+
+/** What {@link SessionStore.acquire} is asked for. */
+export interface StoreAcquireInput {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch: a lease with `expiresAt <= now` is free. */
+  now: EpochMilliseconds;
+  /** How long the new lease lasts, in ms: it expires at `now + ttl`. */
+  ttl: Milliseconds;
+}
+
+/** The result of {@link SessionStore.acquire}: a new lease, or when the live one ends. */
+export type StoreAcquireResult = StoreAcquireDone | StoreAcquireRefused;
+
+/** A lease taken. */
+export interface StoreAcquireDone {
+  /** Always `true`. */
+  ok: true;
+  /** A safe integer greater than every fence this store issued for the id before. */
+  fence: number;
+  /** When the lease ends unless renewed, ms since epoch. */
+  expiresAt: EpochMilliseconds;
+}
+
+/** A lease refused because another one is live. */
+export interface StoreAcquireRefused {
+  /** Always `false`. */
+  ok: false;
+  /** When the holder's lease ends unless renewed, ms since epoch. */
+  expiresAt: EpochMilliseconds;
+}
+
+/** What {@link SessionStore.renew} is asked to extend. */
+export interface StoreRenewInput {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch. */
+  now: EpochMilliseconds;
+  /** The fence of the lease to renew. */
+  fence: number;
+  /** The new expiry is `now + ttl`, in ms. */
+  ttl: Milliseconds;
+}
+
+/** What {@link SessionStore.release} is asked to end. */
+export interface StoreReleaseInput {
+  /** The identifier. */
+  id: string;
+  /** The clock, ms since epoch. */
+  now: EpochMilliseconds;
+  /** The fence of the lease to end. */
+  fence: number;
+}
