@@ -20,6 +20,20 @@ import type { StoreAcquireInput, StoreReleaseInput, StoreRenewInput } from '../.
 import type { Bucket } from './keys.js';
 import { script, type ScriptArgs } from './scripts.js';
 
+/** Lua helpers of the lease scripts, after those of scripts.ts. */
+const LEASE_HELPERS = `
+-- the lease at key as {fence, expiresAt, token} (numbers, then the token of the acquire,
+-- renew or release that wrote it last; expiresAt 0 once released), or nil when there is none
+-- or it is not one of ours
+local function lease(key)
+  local v = redis.pcall('GET', key)
+  if type(v) ~= 'string' then return nil end
+  local f, at, t = string.match(v, '^(%d+),([^,]+),(.*)$')
+  if not (f and tonumber(at)) then return nil end
+  return {tonumber(f), tonumber(at), t}
+end
+`;
+
 /**
  * Takes the lease when none is live. KEYS[1] the lease of the id; KEYS[2] its bucket's fence
  * counter. ARGV[1] now; ARGV[2] the new lease's expiresAt (now + ttl); ARGV[3] the acquire's
@@ -81,11 +95,11 @@ return 1
 `;
 
 /** {@link ACQUIRE_LUA}: takes a lease. */
-export const ACQUIRE = script(ACQUIRE_LUA, 2);
+export const ACQUIRE = script(LEASE_HELPERS + ACQUIRE_LUA, 2);
 /** {@link RENEW_LUA}: moves a live lease's expiry. */
-export const RENEW = script(RENEW_LUA, 1);
+export const RENEW = script(LEASE_HELPERS + RENEW_LUA, 1);
 /** {@link RELEASE_LUA}: ends a live lease. */
-export const RELEASE = script(RELEASE_LUA, 1);
+export const RELEASE = script(LEASE_HELPERS + RELEASE_LUA, 1);
 
 /** {@link ACQUIRE}'s KEYS and ARGV for `input`, in bucket `b`, carrying token `token`. */
 export function acquireArgs(b: Bucket, input: StoreAcquireInput, token: string): ScriptArgs {

@@ -70,22 +70,15 @@ local function drop_if_gone(base, ids, exp, id, now)
   redis.call('ZREM', exp, id)
   return 1
 end
--- the lease at key as {fence, expiresAt, token} (numbers, then the token of the acquire,
--- renew or release that wrote it last; expiresAt 0 once released), or nil when there is none
--- or it is not one of ours
-local function lease(key)
-  local v = redis.pcall('GET', key)
-  if type(v) ~= 'string' then return nil end
-  local f, at, t = string.match(v, '^(%d+),([^,]+),(.*)$')
-  if not (f and tonumber(at)) then return nil end
-  return {tonumber(f), tonumber(at), t}
-end
--- whether a write carrying fence (its ARGV text; '' for none: not checked) is refused at now:
--- the lease at key is not live, or holds another fence
+-- whether a write carrying fence (its ARGV text, a whole number in decimal; '' for none: not
+-- checked) is refused at now: the lease at key is not live, or holds another fence. Compares
+-- the text of the fence in place, the cheapest check (it runs in every fenced write)
 local function fenced(key, fence, now)
   if fence == '' then return false end
-  local l = lease(key)
-  return not (l and l[1] == tonumber(fence) and l[2] > now)
+  local v = redis.pcall('GET', key)
+  if type(v) ~= 'string' or string.sub(v, 1, #fence + 1) ~= fence .. ',' then return true end
+  local at = tonumber(string.match(v, '^%d+,([^,]+)'))
+  return not (at and at > now)
 end
 -- removes a few sessions of the bucket whose expiry has passed, so they stop costing memory
 local function sweep(base, ids, exp, now)
