@@ -157,6 +157,9 @@ if not alive(cur[4], now) then return false end
 local at = expiry(ARGV[3], tonumber(cur[2]), ARGV[4])
 local expiresAt = at and num(at) or ''
 redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6], cur[6], cur[7]))
+-- read before PEXPIREAT: the answer is the record written, as put's, even when Redis's clock is
+-- already past the new expiry (the key is then gone at once)
+local value = redis.call('GET', KEYS[1])
 if expiresAt ~= cur[4] then expire_items(KEYS[4], expiresAt) end
 if at then
   redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(at)))
@@ -166,7 +169,7 @@ elseif cur[4] ~= '' then
   redis.call('ZREM', KEYS[3], ARGV[1])
 end
 if at then sweep(ARGV[5], KEYS[2], KEYS[3], now) end
-return redis.call('GET', KEYS[1])
+return value
 `;
 
 /**
