@@ -33,7 +33,6 @@ import { checkTime, foreign, HEADER, live, parse, token } from './codec.js';
 import { Deadlines } from './deadline.js';
 import * as log from './items.js';
 import * as lease from './leases.js';
-import { refuseFenced } from './leases.js';
 import { bucketOf, buckets, type Bucket } from './keys.js';
 import { DELETE, deleteArgs, PRUNE, pruneArgs, PUT, putArgs, TOUCH, touchArgs } from './scripts.js';
 import { Writer } from './write.js';
@@ -170,7 +169,7 @@ export class RedisStore implements SessionStore {
     const reply = (await this.#deadlines.run('put', id, true, (due) =>
       this.#writer.write(PUT, args, (r) => (r as number[])[0] === 1, due),
     )) as [number, string, string?, string?, string?, string?];
-    refuseFenced(reply, id, input.fence);
+    lease.refuseFenced(reply, id, input.fence);
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     const [, version, createdAt, at, itemCount, lastSeq] = reply;
     const expiresAt = at === '' || at === undefined ? null : Number(at);
@@ -186,7 +185,7 @@ export class RedisStore implements SessionStore {
     const reply = await this.#deadlines.run('touch', id, true, (due) =>
       this.#writer.write(TOUCH, args, (r) => typeof r === 'string', due),
     );
-    refuseFenced(reply, id, input.fence);
+    lease.refuseFenced(reply, id, input.fence);
     return parse(id, reply, true);
   }
 
@@ -196,7 +195,7 @@ export class RedisStore implements SessionStore {
     const reply = (await this.#deadlines.run('delete', id, true, (due) =>
       this.#writer.write(DELETE, args, (r) => (r as number[])[0] === 1, due),
     )) as [number, string];
-    refuseFenced(reply, id, input.fence);
+    lease.refuseFenced(reply, id, input.fence);
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     const record = parse(id, reply[1], true);
     if (record === undefined) throw new Error(`the removed value of ${JSON.stringify(id)} has no valid header`);
