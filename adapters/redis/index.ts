@@ -11,6 +11,8 @@ import type {
   Milliseconds,
   SessionRecord,
   SessionStore,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StoreAppendInput,
   StoreAppendResult,
   StoreDeleteInput,
@@ -22,12 +24,15 @@ import type {
   StoreTruncateInput,
   StoreTruncateResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreWriteResult,
 } from '../../src/types.js';
 import { checkTime, foreign, HEADER, live, parse, token } from './codec.js';
 import { Deadlines } from './deadline.js';
 import * as log from './items.js';
+import * as lease from './leases.js';
 import { bucketOf, buckets, type Bucket } from './keys.js';
 import { DELETE, deleteArgs, PRUNE, pruneArgs, PUT, putArgs, TOUCH, touchArgs } from './scripts.js';
 import { Writer } from './write.js';
@@ -164,6 +169,7 @@ export class RedisStore implements SessionStore {
     const reply = (await this.#deadlines.run('put', id, true, (due) =>
       this.#writer.write(PUT, args, (r) => (r as number[])[0] === 1, due),
     )) as [number, string, string?, string?, string?, string?];
+    lease.refuseFenced(reply, id, input.fence);
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     const [, version, createdAt, at, itemCount, lastSeq] = reply;
     const expiresAt = at === '' || at === undefined ? null : Number(at);
@@ -177,8 +183,9 @@ export class RedisStore implements SessionStore {
     checkTime('maxLifetime', input.maxLifetime);
     const args = touchArgs(this.#bucket(id), input, token());
     const reply = await this.#deadlines.run('touch', id, true, (due) =>
-      this.#writer.write(TOUCH, args, (r) => r !== null, due),
+      this.#writer.write(TOUCH, args, (r) => typeof r === 'string', due),
     );
+    lease.refuseFenced(reply, id, input.fence);
     return parse(id, reply, true);
   }
 
@@ -188,6 +195,7 @@ export class RedisStore implements SessionStore {
     const reply = (await this.#deadlines.run('delete', id, true, (due) =>
       this.#writer.write(DELETE, args, (r) => (r as number[])[0] === 1, due),
     )) as [number, string];
+    lease.refuseFenced(reply, id, input.fence);
     if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
     const record = parse(id, reply[1], true);
     if (record === undefined) throw new Error(`the removed value of ${JSON.stringify(id)} has no valid header`);
@@ -212,6 +220,21 @@ export class RedisStore implements SessionStore {
   /** One script, O(removed). */
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return log.truncate(this.#items, input);
+  }
+
+  /** One script, one round trip: the fence comes from the bucket's counter (see lease-scripts.ts). */
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return lease.acquire(this.#items, input);
+  }
+
+  /** One script, one round trip. */
+  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return lease.renew(this.#items, input);
+  }
+
+  /** One script, one round trip. */
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return lease.release(this.#items, input);
   }
 
   /**

@@ -45,20 +45,23 @@ end
 
 /**
  * Appends items. KEYS[1] the session's value; KEYS[2] its items (hash); KEYS[3] its bucket's
- * id index; KEYS[4] its bucket's expiry index. ARGV[1] id; ARGV[2] now; ARGV[3] idle expiry or
+ * id index; KEYS[4] its bucket's expiry index; KEYS[5] the lease of the id. ARGV[1] id; ARGV[2] now; ARGV[3] idle expiry or
  * ''; ARGV[4] maxLifetime or ''; ARGV[5] ifVersion or ''; ARGV[6] idempotency key or '';
  * ARGV[7] replaceAfter or ''; ARGV[8] maxItems or ''; ARGV[9] maxLogBytes or ''; ARGV[10]
  * '1' to drop the oldest items over a limit; ARGV[11] the bucket's session key prefix (for the
- * sweep); ARGV[12] the append's token; ARGV[13..] the items (JSON text).
+ * sweep); ARGV[12] the append's token; ARGV[13] the fence or ''; ARGV[14..] the items (JSON
+ * text).
  * Steps: a resend of this very append (its token in the header) answers as the first run; a
  * session expired at now is removed with its items; a remembered key answers its result
- * (`replayed`); then ifVersion, replaceAfter and the limits may refuse with nothing changed;
+ * (`replayed`); then a fence that is not the live lease's, ifVersion, replaceAfter and the
+ * limits may refuse with nothing changed;
  * else the items get seqs `lastSeq + 1 …`, in one HSET, and the header and expiry are written.
- * Returns `{1, version, firstSeq, lastSeq, replayed 0|1}` or `{0, reason, version, lastSeq}`.
+ * Returns `{1, version, firstSeq, lastSeq, replayed 0|1}`, `{0, reason, version, lastSeq}`, or
+ * `{-1}` when fenced.
  * Reads no item but those it removes (replaceAfter, dropOldest). Laid out by {@link appendArgs}.
  */
 const APPEND_LUA = `
-local now, n = tonumber(ARGV[2]), #ARGV - 12
+local now, n = tonumber(ARGV[2]), #ARGV - 13
 local cur = head(KEYS[1])
 if cur and cur[5] == ARGV[12] then return {1, num(cur[1]), num(cur[7] - n + 1), num(cur[7]), 0} end
 local live = cur and alive(cur[4], now)
@@ -72,13 +75,14 @@ if live and key ~= '' then
     if tonumber(at) + ${IDEMPOTENCY_WINDOW} > now then return {1, v, f, l, 1} end
   end
 end
+if fenced(KEYS[5], ARGV[13], now) then return {-1} end
 if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= version then return {0, 'version', num(version), num(last)} end
 local after = tonumber(ARGV[7])
 if after and after > last then return {0, 'replaceAfter', num(version), num(last)} end
 local bytes = 0
 if count > 0 then bytes = tonumber(redis.call('HGET', KEYS[2], 'b') or '0') end
 local oldest, added = last - count + 1, 0
-for i = 13, #ARGV do added = added + #ARGV[i] end
+for i = 14, #ARGV do added = added + #ARGV[i] end
 -- items that replaceAfter removes: seqs above it
 local cut_from, cut_bytes = last + 1, 0
 if after and after < last then
@@ -107,8 +111,8 @@ if cur and not live then redis.call('DEL', KEYS[1], KEYS[2]) elseif not cur then
 if cut_from <= last then span(KEYS[2], cut_from, last, true) end
 if drop > 0 then drop_bytes = span(KEYS[2], oldest, oldest + drop - 1, true) end
 local fields = {}
-for i = 13, #ARGV do
-  fields[#fields + 1] = first + i - 13
+for i = 14, #ARGV do
+  fields[#fields + 1] = first + i - 14
   fields[#fields + 1] = ARGV[2] .. ',' .. ARGV[i]
 end
 redis.call('HSET', KEYS[2], 'b', bytes - cut_bytes - drop_bytes + added, unpack(fields))
@@ -166,16 +170,18 @@ return out
 `;
 
 /**
- * Removes the newest item. KEYS[1] the session's value; KEYS[2] its items. ARGV[1] now;
- * ARGV[2] ifVersion or ''; ARGV[3] the pop's token (a resend finding it answers the item it
- * popped, kept in field `p`). Keeps the expiry.
- * Returns `{1, version, 'seq,createdAt,json' or false}` or `{0, live version}`.
+ * Removes the newest item. KEYS[1] the session's value; KEYS[2] its items; KEYS[3] the lease
+ * of the id. ARGV[1] now; ARGV[2] ifVersion or ''; ARGV[3] the pop's token (a resend finding it
+ * answers the item it popped, kept in field `p`); ARGV[4] the fence or ''. Keeps the expiry.
+ * Returns `{1, version, 'seq,createdAt,json' or false}`, `{0, live version}`, or `{-1}` when
+ * fenced.
  * Laid out by {@link popArgs}.
  */
 const POP_LUA = `
 local now = tonumber(ARGV[1])
 local cur = head(KEYS[1])
 if cur and cur[5] == ARGV[3] then return {1, num(cur[1]), redis.call('HGET', KEYS[2], 'p')} end
+if fenced(KEYS[3], ARGV[4], now) then return {-1} end
 local version = (cur and alive(cur[4], now)) and cur[1] or 0
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= version then return {0, num(version)} end
 if version == 0 or cur[6] == 0 then return {1, num(version), false} end
@@ -191,16 +197,18 @@ return {1, num(version + 1), item}
 `;
 
 /**
- * Removes the items after or before a seq. KEYS[1] the session's value; KEYS[2] its items.
- * ARGV[1] now; ARGV[2] after or ''; ARGV[3] before or ''; ARGV[4] ifVersion or ''; ARGV[5] the
- * truncate's token (a resend finding it answers the count kept in field `t`). Keeps the expiry.
- * Returns `{1, version, removed}` or `{0, live version}`. O(removed).
+ * Removes the items after or before a seq. KEYS[1] the session's value; KEYS[2] its items;
+ * KEYS[3] the lease of the id. ARGV[1] now; ARGV[2] after or ''; ARGV[3] before or ''; ARGV[4]
+ * ifVersion or ''; ARGV[5] the truncate's token (a resend finding it answers the count kept in
+ * field `t`); ARGV[6] the fence or ''. Keeps the expiry.
+ * Returns `{1, version, removed}`, `{0, live version}`, or `{-1}` when fenced. O(removed).
  * Laid out by {@link truncateArgs}.
  */
 const TRUNCATE_LUA = `
 local now = tonumber(ARGV[1])
 local cur = head(KEYS[1])
 if cur and cur[5] == ARGV[5] then return {1, num(cur[1]), tonumber(redis.call('HGET', KEYS[2], 't') or '0')} end
+if fenced(KEYS[3], ARGV[6], now) then return {-1} end
 local version = (cur and alive(cur[4], now)) and cur[1] or 0
 if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= version then return {0, num(version)} end
 if version == 0 then return {1, '0', 0} end
@@ -223,13 +231,13 @@ return {1, num(version + 1), removed}
 `;
 
 /** {@link APPEND_LUA}: appends items. */
-export const APPEND = script(ITEM_HELPERS + APPEND_LUA, 4);
+export const APPEND = script(ITEM_HELPERS + APPEND_LUA, 5);
 /** {@link ITEMS_LUA}: reads a page of items. */
 export const ITEMS = script(ITEM_HELPERS + ITEMS_LUA, 2);
 /** {@link POP_LUA}: removes the newest item. */
-export const POP = script(ITEM_HELPERS + POP_LUA, 2);
+export const POP = script(ITEM_HELPERS + POP_LUA, 3);
 /** {@link TRUNCATE_LUA}: removes items after or before a seq. */
-export const TRUNCATE = script(ITEM_HELPERS + TRUNCATE_LUA, 2);
+export const TRUNCATE = script(ITEM_HELPERS + TRUNCATE_LUA, 3);
 
 /** {@link APPEND}'s KEYS and ARGV for `input`, in bucket `b`, carrying write token `token`. */
 export function appendArgs(b: Bucket, input: StoreAppendInput, token: string): ScriptArgs {
@@ -238,6 +246,7 @@ export function appendArgs(b: Bucket, input: StoreAppendInput, token: string): S
     b.items + input.id, // KEYS[2] the session's items
     b.ids, // KEYS[3] the bucket's id index
     b.exp, // KEYS[4] the bucket's expiry index
+    b.lease + input.id, // KEYS[5] the lease of the id
     input.id, // ARGV[1] id
     input.now, // ARGV[2] now
     optional(input.idleExpiresAt), // ARGV[3] idle expiry or ''
@@ -250,7 +259,8 @@ export function appendArgs(b: Bucket, input: StoreAppendInput, token: string): S
     input.dropOldest ? '1' : '0', // ARGV[10] drop the oldest over a limit
     b.session, // ARGV[11] the bucket's session key prefix (for the sweep)
     token, // ARGV[12] the append's token
-    ...input.items, // ARGV[13..] the items
+    optional(input.fence), // ARGV[13] fence or ''
+    ...input.items, // ARGV[14..] the items
   ];
 }
 
@@ -272,9 +282,11 @@ export function popArgs(b: Bucket, input: StorePopInput, token: string): ScriptA
   return [
     b.session + input.id, // KEYS[1] the session's value
     b.items + input.id, // KEYS[2] the session's items
+    b.lease + input.id, // KEYS[3] the lease of the id
     input.now, // ARGV[1] now
     optional(input.ifVersion), // ARGV[2] ifVersion or ''
     token, // ARGV[3] the pop's token
+    optional(input.fence), // ARGV[4] fence or ''
   ];
 }
 
@@ -283,10 +295,12 @@ export function truncateArgs(b: Bucket, input: StoreTruncateInput, token: string
   return [
     b.session + input.id, // KEYS[1] the session's value
     b.items + input.id, // KEYS[2] the session's items
+    b.lease + input.id, // KEYS[3] the lease of the id
     input.now, // ARGV[1] now
     optional(input.after), // ARGV[2] after or ''
     optional(input.before), // ARGV[3] before or ''
     optional(input.ifVersion), // ARGV[4] ifVersion or ''
     token, // ARGV[5] the truncate's token
+    optional(input.fence), // ARGV[6] fence or ''
   ];
 }

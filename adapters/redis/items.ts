@@ -19,6 +19,7 @@ import { checkTime, token } from './codec.js';
 import type { Deadlines } from './deadline.js';
 import { APPEND, appendArgs, ITEMS, itemsArgs, POP, popArgs, TRUNCATE, truncateArgs } from './item-scripts.js';
 import type { Bucket } from './keys.js';
+import { refuseFenced } from './leases.js';
 import type { Writer } from './write.js';
 
 /** What the item methods need of the store. */
@@ -42,6 +43,7 @@ export async function append(ctx: ItemContext, input: StoreAppendInput): Promise
   const reply = (await ctx.deadlines.run('append', input.id, true, (due) =>
     ctx.writer.write(APPEND, args, (r) => (r as unknown[])[0] === 1 && (r as unknown[])[4] === 0, due),
   )) as [number, string, string, string, number?];
+  refuseFenced(reply, input.id, input.fence);
   if (reply[0] === 1) {
     const [, version, firstSeq, lastSeq, replayed] = reply;
     return { ok: true, version: Number(version), firstSeq: Number(firstSeq), lastSeq: Number(lastSeq), replayed: replayed === 1 };
@@ -71,6 +73,7 @@ export async function pop(ctx: ItemContext, input: StorePopInput): Promise<Store
   const reply = (await ctx.deadlines.run('pop', input.id, true, (due) =>
     ctx.writer.write(POP, args, (r) => (r as unknown[])[0] === 1 && (r as unknown[])[2] !== null, due),
   )) as [number, string, string | null];
+  refuseFenced(reply, input.id, input.fence);
   if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
   const popped = reply[2];
   if (popped === null || popped === undefined) return { ok: true, item: undefined, version: Number(reply[1]) };
@@ -84,6 +87,7 @@ export async function truncate(ctx: ItemContext, input: StoreTruncateInput): Pro
   const reply = (await ctx.deadlines.run('truncate', input.id, true, (due) =>
     ctx.writer.write(TRUNCATE, args, (r) => (r as unknown[])[0] === 1 && (r as unknown[])[2] !== 0, due),
   )) as [number, string, number];
+  refuseFenced(reply, input.id, input.fence);
   if (reply[0] !== 1) return { ok: false, currentVersion: Number(reply[1]) };
   return { ok: true, removed: Number(reply[2]), version: Number(reply[1]) };
 }

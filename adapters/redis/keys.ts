@@ -18,13 +18,27 @@ export interface Bucket {
   session: string;
   /** Prefix of the bucket's item hashes: the items of session `id` are under this plus `id`. */
   items: string;
+  /** Prefix of the bucket's leases: the lease of `id` is this plus `id`, gone when it expires. */
+  lease: string;
+  /** The bucket's fence counter: every lease taken in the bucket `INCR`s it. */
+  fences: string;
 }
 
-/** The keys of every bucket under `prefix`: bucket `n` is `<prefix>{b<n>}:ids`, `…:exp`, `…:s:<id>`, `…:i:<id>`. */
+/**
+ * The keys of every bucket under `prefix`: bucket `n` is `<prefix>{b<n>}:ids`, `…:exp`,
+ * `…:s:<id>`, `…:i:<id>`, `…:l:<id>` and `…:fence`.
+ */
 export function buckets(prefix: string): Bucket[] {
   return Array.from({ length: BUCKETS }, (_, n) => {
     const tag = `${prefix}{b${n}}`;
-    return { ids: `${tag}:ids`, exp: `${tag}:exp`, session: `${tag}:s:`, items: `${tag}:i:` };
+    return {
+      ids: `${tag}:ids`,
+      exp: `${tag}:exp`,
+      session: `${tag}:s:`,
+      items: `${tag}:i:`,
+      lease: `${tag}:l:`,
+      fences: `${tag}:fence`,
+    };
   });
 }
 

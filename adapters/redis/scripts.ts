@@ -70,6 +70,16 @@ local function drop_if_gone(base, ids, exp, id, now)
   redis.call('ZREM', exp, id)
   return 1
 end
+-- whether a write carrying fence (its ARGV text, a whole number in decimal; '' for none: not
+-- checked) is refused at now: the lease at key is not live, or holds another fence. Compares
+-- the text of the fence in place, the cheapest check (it runs in every fenced write)
+local function fenced(key, fence, now)
+  if fence == '' then return false end
+  local v = redis.pcall('GET', key)
+  if type(v) ~= 'string' or string.sub(v, 1, #fence + 1) ~= fence .. ',' then return true end
+  local at = tonumber(string.match(v, '^%d+,([^,]+)'))
+  return not (at and at > now)
+end
 -- removes a few sessions of the bucket whose expiry has passed, so they stop costing memory
 local function sweep(base, ids, exp, now)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', num(now), 'LIMIT', 0, ${SWEEP})) do
@@ -81,22 +91,26 @@ end
 /**
  * Writes a session, keeping its items. KEYS[1] its value (string: header, then data); KEYS[2]
  * its bucket's id index (sorted set, score 0); KEYS[3] its bucket's expiry index (sorted set,
- * score expiresAt); KEYS[4] its items (hash, see item-scripts.ts).
+ * score expiresAt); KEYS[4] its items (hash, see item-scripts.ts); KEYS[5] the lease of the id
+ * (see lease-scripts.ts).
  * ARGV[1] id; ARGV[2] data (JSON text); ARGV[3] now (ms since epoch); ARGV[4] idle expiry
  * (ms since epoch) or ''; ARGV[5] maxLifetime (ms) or ''; ARGV[6] ifVersion or '';
- * ARGV[7] the bucket's session key prefix (for the sweep); ARGV[8] the write's token.
+ * ARGV[7] the bucket's session key prefix (for the sweep); ARGV[8] the write's token;
+ * ARGV[9] the fence or '' (none: the lease is not read).
  * Reads only the header, never the old data. When the stored header carries this token the
  * write was applied already (a client resending it after a reconnect): nothing is written
- * and the same answer is given again. A put that creates the session removes items left by an
+ * and the same answer is given again. Then a fence that is not the live lease's refuses the
+ * write, before ifVersion. A put that creates the session removes items left by an
  * expired one; one that changes the expiry gives the items the same.
  * Returns `{1, version, createdAt, expiresAt, itemCount, lastSeq}` when written,
- * `{0, live version}` when not.
+ * `{0, live version}` when not, `{-1}` when fenced.
  * Its KEYS and ARGV are laid out by {@link putArgs}.
  */
 const PUT_LUA = `
 local now = tonumber(ARGV[3])
 local cur = head(KEYS[1])
 if cur and cur[5] == ARGV[8] then return {1, num(cur[1]), cur[2], cur[4], num(cur[6]), num(cur[7])} end
+if fenced(KEYS[5], ARGV[9], now) then return {-1} end
 local version, createdAt, count, last = 0, now, 0, 0
 local live = cur and alive(cur[4], now)
 if live then version, createdAt, count, last = cur[1], tonumber(cur[2]), cur[6], cur[7] end
@@ -125,21 +139,27 @@ return {1, num(version), num(createdAt), expiresAt, num(count), num(last)}
 
 /**
  * Renews a live session's expiry (and its items'), rewriting only its header (`SETRANGE`, same
- * width: the data stays where it is). KEYS[1..4] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
+ * width: the data stays where it is). KEYS[1..5] as in {@link PUT_LUA}. ARGV[1] id; ARGV[2] now; ARGV[3] idle
  * expiry or ''; ARGV[4] maxLifetime or ''; ARGV[5] the bucket's session key prefix;
- * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing).
- * Returns the session's whole value (new header, then data), or nil when none is live.
+ * ARGV[6] the touch's token (a resent touch whose token is stored changes nothing);
+ * ARGV[7] the fence or ''.
+ * Returns the session's whole value (new header, then data), nil when none is live, `{-1}`
+ * when fenced (checked first, after the token).
  * Its KEYS and ARGV are laid out by {@link touchArgs}.
  */
 const TOUCH_LUA = `
 local now = tonumber(ARGV[2])
 local cur = head(KEYS[1])
+if cur and cur[5] == ARGV[6] then return redis.call('GET', KEYS[1]) end
+if fenced(KEYS[5], ARGV[7], now) then return {-1} end
 if not cur then return false end
-if cur[5] == ARGV[6] then return redis.call('GET', KEYS[1]) end
 if not alive(cur[4], now) then return false end
 local at = expiry(ARGV[3], tonumber(cur[2]), ARGV[4])
 local expiresAt = at and num(at) or ''
 redis.call('SETRANGE', KEYS[1], 0, header(num(cur[1]), cur[2], cur[3], expiresAt, ARGV[6], cur[6], cur[7]))
+-- read before PEXPIREAT: the answer is the record written, as put's, even when Redis's clock is
+-- already past the new expiry (the key is then gone at once)
+local value = redis.call('GET', KEYS[1])
 if expiresAt ~= cur[4] then expire_items(KEYS[4], expiresAt) end
 if at then
   redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.ceil(at)))
@@ -149,18 +169,21 @@ elseif cur[4] ~= '' then
   redis.call('ZREM', KEYS[3], ARGV[1])
 end
 if at then sweep(ARGV[5], KEYS[2], KEYS[3], now) end
-return redis.call('GET', KEYS[1])
+return value
 `;
 
 /**
- * Removes a session and its items. KEYS[1..4] as in {@link PUT_LUA}.
- * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix.
- * Returns `{1, value}` with the removed session's whole value (header, then data), or
- * `{0, live version}` when nothing was removed (`'0'` when none is live).
+ * Removes a session and its items, not its lease. KEYS[1..5] as in {@link PUT_LUA}.
+ * ARGV[1] id; ARGV[2] now; ARGV[3] ifVersion or ''; ARGV[4] the bucket's session key prefix;
+ * ARGV[5] the fence or ''.
+ * Returns `{1, value}` with the removed session's whole value (header, then data),
+ * `{0, live version}` when nothing was removed (`'0'` when none is live), or `{-1}` when
+ * fenced (checked first).
  * Its KEYS and ARGV are laid out by {@link deleteArgs}.
  */
 const DELETE_LUA = `
 local now = tonumber(ARGV[2])
+if fenced(KEYS[5], ARGV[5], now) then return {-1} end
 local cur = head(KEYS[1])
 local live = cur and alive(cur[4], now)
 if live and ARGV[3] ~= '' and tonumber(ARGV[3]) ~= cur[1] then return {0, num(cur[1])} end
@@ -200,11 +223,11 @@ export function script(body: string, keys: number): Script {
 }
 
 /** {@link PUT_LUA}: writes a session. */
-export const PUT = script(PUT_LUA, 4);
+export const PUT = script(PUT_LUA, 5);
 /** {@link TOUCH_LUA}: renews a live session's expiry. */
-export const TOUCH = script(TOUCH_LUA, 4);
+export const TOUCH = script(TOUCH_LUA, 5);
 /** {@link DELETE_LUA}: removes a session. */
-export const DELETE = script(DELETE_LUA, 4);
+export const DELETE = script(DELETE_LUA, 5);
 /** {@link PRUNE_LUA}: drops index entries of sessions that are gone. */
 export const PRUNE = script(PRUNE_LUA, 2);
 
@@ -223,6 +246,7 @@ export function putArgs(b: Bucket, input: StorePutInput, token: string): ScriptA
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
     b.items + input.id, // KEYS[4] the session's items
+    b.lease + input.id, // KEYS[5] the lease of the id
     input.id, // ARGV[1] id
     input.data, // ARGV[2] data (JSON text)
     input.now, // ARGV[3] now
@@ -231,6 +255,7 @@ export function putArgs(b: Bucket, input: StorePutInput, token: string): ScriptA
     optional(input.ifVersion), // ARGV[6] ifVersion or ''
     b.session, // ARGV[7] the bucket's session key prefix (for the sweep)
     token, // ARGV[8] the write's token
+    optional(input.fence), // ARGV[9] fence or ''
   ];
 }
 
@@ -241,12 +266,14 @@ export function touchArgs(b: Bucket, input: StoreTouchInput, token: string): Scr
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
     b.items + input.id, // KEYS[4] the session's items
+    b.lease + input.id, // KEYS[5] the lease of the id
     input.id, // ARGV[1] id
     input.now, // ARGV[2] now
     optional(input.idleExpiresAt), // ARGV[3] idle expiry or ''
     optional(input.maxLifetime), // ARGV[4] maxLifetime or ''
     b.session, // ARGV[5] the bucket's session key prefix (for the sweep)
     token, // ARGV[6] the touch's token
+    optional(input.fence), // ARGV[7] fence or ''
   ];
 }
 
@@ -257,10 +284,12 @@ export function deleteArgs(b: Bucket, input: StoreDeleteInput): ScriptArgs {
     b.ids, // KEYS[2] the bucket's id index
     b.exp, // KEYS[3] the bucket's expiry index
     b.items + input.id, // KEYS[4] the session's items
+    b.lease + input.id, // KEYS[5] the lease of the id
     input.id, // ARGV[1] id
     input.now, // ARGV[2] now
     optional(input.ifVersion), // ARGV[3] ifVersion or ''
     b.session, // ARGV[4] the bucket's session key prefix (for the sweep)
+    optional(input.fence), // ARGV[5] fence or ''
   ];
 }
 

@@ -282,6 +282,52 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster', () => {
     });
   });
 
+  describe('leases', () => {
+    it('acquire, renew, release and every fenced write are one single-slot script each; the lease key and the fence counter in the slot of the session', async () => {
+      const store = new RedisStore({ client, prefix: randomPrefix() });
+      const now = Date.now();
+      const expiry = { idleExpiresAt: now + 60_000, maxLifetime: null };
+      const batch = { ...expiry, items: ['1', '2'], maxItems: null, maxLogBytes: null, dropOldest: false };
+      const keyslot = async (k: string) => Number(await cluster.command(cluster.masters()[0]!.port, 'CLUSTER', 'KEYSLOT', k));
+      const watcher = watch(client);
+      try {
+        for (let i = 0; i < 8; i++) {
+          const id = `leased-${i}-${randomBytes(3).toString('hex')}`;
+          const taken = await store.acquire({ id, now, ttl: 60_000 });
+          if (!taken.ok) throw new Error('not taken');
+          const fence = taken.fence;
+          for (const op of [
+            () => store.acquire({ id, now, ttl: 60_000 }), // held: refused
+            () => store.renew({ id, now, fence, ttl: 60_000 }),
+            () => store.put({ id, now, data: '1', ...expiry, fence }),
+            () => store.touch({ id, now, ...expiry, fence }),
+            () => store.append({ id, now, ...batch, fence }),
+            () => store.pop({ id, now, fence }),
+            () => store.truncate({ id, now, after: 0, fence }),
+            () => store.delete({ id, now, fence }),
+            () => store.put({ id, now, data: '1', ...expiry, fence: fence - 1 }).catch((e: Error) => e.name),
+            () => store.release({ id, now, fence }),
+          ]) {
+            watcher.reset();
+            await op();
+            const names = watcher.sent.map((c) => c.name).filter((n) => n !== 'info' && n !== 'cluster');
+            expect(names.filter((n) => n === 'evalsha'), names.join(' ')).toHaveLength(1);
+            expect(names.filter((n) => n !== 'evalsha' && n !== 'eval'), names.join(' ')).toEqual([]);
+            const script = watcher.sent.find((c) => c.name === 'evalsha')!;
+            const keys = script.args.slice(2, 2 + Number(script.args[1])).map(String);
+            expect(keys.some((k) => k.includes(':l:'))).toBe(true);
+            const tag = keys[0]!.slice(0, keys[0]!.indexOf('}') + 1);
+            const slots = new Set(await Promise.all([...keys, `${tag}:s:${id}`, `${tag}:fence`].map(keyslot)));
+            expect(slots.size).toBe(1);
+          }
+        }
+      } finally {
+        watcher.restore();
+        await store.close();
+      }
+    });
+  });
+
   describe('across processes', () => {
     /** Runs the child (redis-cluster.child.ts) in 8 processes on `job`; each prints `{ versions }`. */
     async function eight(job: Record<string, unknown>): Promise<number[][]> {

@@ -15,22 +15,27 @@ export function uniquePrefix(label = ''): string {
   return `as-test-${randomBytes(6).toString('hex')}${label ? `-${label}` : ''}:`;
 }
 
-/** The keys of every bucket of `prefix`: index, expiry index, and the session and items key prefixes. */
-export function bucketKeys(prefix: string): { ids: string; exp: string; session: string; items: string }[] {
+/** The keys of every bucket of `prefix`: indexes, session, items and lease key prefixes, fence counter. */
+export function bucketKeys(prefix: string): { ids: string; exp: string; session: string; items: string; lease: string; fences: string }[] {
   return Array.from({ length: BUCKETS }, (_, n) => ({
     ids: `${prefix}{b${n}}:ids`,
     exp: `${prefix}{b${n}}:exp`,
     session: `${prefix}{b${n}}:s:`,
     items: `${prefix}{b${n}}:i:`,
+    lease: `${prefix}{b${n}}:l:`,
+    fences: `${prefix}{b${n}}:fence`,
   }));
 }
 
-/** Deletes every key a RedisStore with `prefix` wrote, found through its indexes. */
+/**
+ * Deletes every key a RedisStore with `prefix` wrote, found through its indexes, and the fence
+ * counters (leases are not indexed: their keys go at their expiry).
+ */
 export async function removePrefix(client: Redis, prefix: string): Promise<number> {
   let removed = 0;
   for (const b of bucketKeys(prefix)) {
     const ids = new Set([...(await client.zrange(b.ids, 0, -1)), ...(await client.zrange(b.exp, 0, -1))]);
-    const keys = [b.ids, b.exp, ...[...ids].flatMap((id) => [b.session + id, b.items + id])];
+    const keys = [b.ids, b.exp, b.fences, ...[...ids].flatMap((id) => [b.session + id, b.items + id, b.lease + id])];
     for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
   }
   return removed;

@@ -8,6 +8,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { RedisStore } from '../../adapters/redis/index.js';
+import { bucketOf } from '../../adapters/redis/keys.js';
 import { SessionManager } from '../../src/index.js';
 import { spawnRedis, type SpawnedRedis } from '../helpers/redis-server.js';
 import { bucketKeys, uniquePrefix } from './redis-helpers.js';
@@ -114,6 +115,45 @@ describe.skipIf(!url)('RedisStore keys and commands', () => {
     const all = await sent(() => sessions.list({ limit: 100 }));
     expect(all.filter((c) => c[0] === 'get')).toHaveLength(101);
     expect(all.every((c) => ['zrange', 'get'].includes(c[0]!))).toBe(true);
+  });
+
+  it('acquire, renew, release and every write carrying a fence are one EVALSHA each, all in the slot of the id', async () => {
+    const prefix = uniquePrefix();
+    const store = new RedisStore({ url: redis.url, prefix });
+    const id = 'leased';
+    const expiry = { idleExpiresAt: null, maxLifetime: null };
+    const warm = await store.acquire({ id, now: Date.now(), ttl: 60_000 }); // loads the scripts
+    if (!warm.ok) throw new Error('not taken');
+    const fence = warm.fence;
+    await store.renew({ id, now: Date.now(), fence, ttl: 60_000 });
+    await store.put({ id, now: Date.now(), data: '1', ...expiry, fence });
+    await store.touch({ id, now: Date.now(), ...expiry, fence });
+    const batch = { ...expiry, items: ['1', '2'], maxItems: null, maxLogBytes: null, dropOldest: false };
+    await store.append({ id, now: Date.now(), ...batch, fence });
+    await store.pop({ id, now: Date.now(), fence });
+    await store.truncate({ id, now: Date.now(), after: 0, fence });
+    await store.delete({ id, now: Date.now(), fence });
+    await store.release({ id, now: Date.now(), fence });
+    const calls: [string, () => Promise<unknown>][] = [
+      ['acquire', () => store.acquire({ id, now: Date.now(), ttl: 60_000 })],
+      ['renew', () => store.renew({ id, now: Date.now(), fence: fence + 1, ttl: 60_000 })],
+      ['put', () => store.put({ id, now: Date.now(), data: '1', ...expiry, fence: fence + 1 })],
+      ['touch', () => store.touch({ id, now: Date.now(), ...expiry, fence: fence + 1 })],
+      ['append', () => store.append({ id, now: Date.now(), ...batch, fence: fence + 1 })],
+      ['pop', () => store.pop({ id, now: Date.now(), fence: fence + 1 })],
+      ['truncate', () => store.truncate({ id, now: Date.now(), after: 0, fence: fence + 1 })],
+      ['delete', () => store.delete({ id, now: Date.now(), fence: fence + 1 })],
+      ['release', () => store.release({ id, now: Date.now(), fence: fence + 1 })],
+      ['stale put', () => store.put({ id, now: Date.now(), data: '1', ...expiry, fence }).catch((e: Error) => e.name)],
+    ];
+    const slot = `${prefix}{b${bucketOf(id)}}:`;
+    for (const [name, call] of calls) {
+      const commands = await sent(call);
+      expect(commands.map((c) => c[0]), name).toEqual(['evalsha']);
+      const keys = commands[0]!.slice(3, 3 + Number(commands[0]![2]));
+      expect(keys.every((k) => k.startsWith(slot)), `${name}: ${keys.join(' ')}`).toBe(true);
+    }
+    await store.close();
   });
 
   it('sends a script again with EVAL after NOSCRIPT (SCRIPT FLUSH, or a restart), then EVALSHA again', async () => {

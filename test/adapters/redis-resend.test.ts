@@ -47,6 +47,9 @@ describe.skipIf(!url)('RedisStore writes resent after a dropped reply', () => {
     await store.pop({ id: 'warm-up', now: Date.now() });
     await store.truncate({ id: 'warm-up', now: Date.now(), after: 0 });
     await store.delete({ id: 'warm-up', now: Date.now() });
+    const lease = await store.acquire({ id: 'warm-up', now: Date.now(), ttl: 60_000 }); // and the lease scripts
+    await store.renew({ id: 'warm-up', now: Date.now(), fence: lease.ok ? lease.fence : 0, ttl: 60_000 });
+    await store.release({ id: 'warm-up', now: Date.now(), fence: lease.ok ? lease.fence : 0 });
   });
 
   afterAll(async () => {
@@ -144,6 +147,41 @@ describe.skipIf(!url)('RedisStore writes resent after a dropped reply', () => {
     } finally {
       await own.close();
     }
+  });
+
+  it('an acquire resent the same way is answered with the lease it took: one fence issued, the lease not refused to itself', async () => {
+    const counters = async () => {
+      let sum = 0;
+      for (let n = 0; n < 16; n++) sum += Number((await direct.get(`resend:{b${n}}:fence`)) ?? 0);
+      return sum;
+    };
+    const before = await counters();
+    const now = Date.now();
+    const taken = await withCut(() => store.acquire({ id: 'l1', now, ttl: 60_000 }));
+    expect(taken).toMatchObject({ ok: true, expiresAt: now + 60_000 });
+    expect((await counters()) - before).toBe(1); // the resend took no second fence…
+    if (!taken.ok) throw new Error('not taken');
+    const written = await store.put({ id: 'l1', now, data: '1', idleExpiresAt: null, maxLifetime: null, fence: taken.fence });
+    expect(written).toMatchObject({ ok: true }); // …and the fence answered is the live one
+  });
+
+  it('a renew resent the same way answers its new expiry; a release resent answers true, not "lost"', async () => {
+    const now = Date.now();
+    const taken = await store.acquire({ id: 'l2', now, ttl: 60_000 });
+    if (!taken.ok) throw new Error('not taken');
+    expect(await withCut(() => store.renew({ id: 'l2', now: now + 1, fence: taken.fence, ttl: 90_000 }))).toBe(now + 90_001);
+    expect(await withCut(() => store.release({ id: 'l2', now: now + 2, fence: taken.fence }))).toBe(true);
+    expect(await store.release({ id: 'l2', now: now + 3, fence: taken.fence })).toBe(false); // a second release is not a resend
+    expect(await store.acquire({ id: 'l2', now: now + 4, ttl: 1000 })).toMatchObject({ ok: true, fence: taken.fence + 1 });
+  });
+
+  it('a fenced put resent the same way is applied once, even though the resend checks the fence again', async () => {
+    const now = Date.now();
+    const taken = await store.acquire({ id: 'l3', now, ttl: 60_000 });
+    if (!taken.ok) throw new Error('not taken');
+    const put = await withCut(() => store.put({ id: 'l3', now, data: '1', idleExpiresAt: null, maxLifetime: null, fence: taken.fence }));
+    expect(put).toMatchObject({ ok: true, record: { version: 1 } });
+    expect(await store.get('l3', now)).toMatchObject({ version: 1 });
   });
 
   /** The key of session `id` under prefix `resend:`, whichever bucket it is in. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketOf, buckets } from '../../adapters/redis/keys.js';
 import { APPEND, appendArgs, ITEMS, itemsArgs, POP, popArgs, TRUNCATE, truncateArgs } from '../../adapters/redis/item-scripts.js';
+import { ACQUIRE, acquireArgs, RELEASE, releaseArgs, RENEW, renewArgs } from '../../adapters/redis/lease-scripts.js';
 import { DELETE, deleteArgs, PRUNE, pruneArgs, PUT, putArgs, TOUCH, touchArgs, type Script } from '../../adapters/redis/scripts.js';
 
 /** The highest `KEYS[n]` or `ARGV[n]` a script's Lua reads. */
@@ -23,10 +24,13 @@ describe('RedisStore script builders', () => {
     ['touch', TOUCH, touchArgs(b, input, 'tok'), 0],
     ['delete', DELETE, deleteArgs(b, input), 0],
     ['prune', PRUNE, pruneArgs(b, input.now, ['x', 'y']), 2], // ARGV[3..] are the ids
-    ['append', APPEND, appendArgs(b, batch, 'tok'), 3], // ARGV[13..] are the items
+    ['append', APPEND, appendArgs(b, batch, 'tok'), 3], // ARGV[14..] are the items
     ['items', ITEMS, itemsArgs(b, { id, now: 1, limit: 5, order: 'desc' }), 0],
     ['pop', POP, popArgs(b, input, 'tok'), 0],
     ['truncate', TRUNCATE, truncateArgs(b, { id, now: 1, after: 3 }, 'tok'), 0],
+    ['acquire', ACQUIRE, acquireArgs(b, { id, now: 1, ttl: 5 }, 'tok'), 0],
+    ['renew', RENEW, renewArgs(b, { id, now: 1, fence: 7, ttl: 5 }, 'tok'), 0],
+    ['release', RELEASE, releaseArgs(b, { id, now: 1, fence: 7 }, 'tok'), 0],
   ];
 
   it.each(cases)('%s: as many KEYS and ARGV as its Lua reads, all keys in the bucket of the id', (_, s, args, extra) => {
@@ -36,14 +40,18 @@ describe('RedisStore script builders', () => {
     expect(args.slice(s.keys).every((a) => typeof a === 'string' || Number.isFinite(a))).toBe(true);
   });
 
-  it('put, touch, pop and truncate carry the token last, append before its items; an absent number is sent as the empty string', () => {
-    expect(putArgs(b, input, 'tok').at(-1)).toBe('tok');
-    expect(touchArgs(b, input, 'tok').at(-1)).toBe('tok');
-    expect(popArgs(b, input, 'tok').at(-1)).toBe('tok');
-    expect(truncateArgs(b, { id, now: 1, before: 3 }, 'tok').at(-1)).toBe('tok');
-    expect(appendArgs(b, batch, 'tok').slice(4 + 12 - 1)).toEqual(['tok', '1', '"two"', '{}']);
-    expect(putArgs(b, input, 'tok')[4 + 4 - 1]).toBe(''); // ARGV[4] idle expiry: none
-    expect(deleteArgs(b, { id, now: 1 })[4 + 3 - 1]).toBe(''); // ARGV[3] ifVersion: none
-    expect(appendArgs(b, batch, 'tok')[4 + 8 - 1]).toBe(''); // ARGV[8] maxItems: none
+  it('put, touch, pop and truncate carry the token then the fence last, append before its items; an absent number is sent as the empty string', () => {
+    const fenced = { ...input, fence: 9 };
+    expect(putArgs(b, fenced, 'tok').slice(-2)).toEqual(['tok', 9]);
+    expect(touchArgs(b, fenced, 'tok').slice(-2)).toEqual(['tok', 9]);
+    expect(popArgs(b, fenced, 'tok').slice(-2)).toEqual(['tok', 9]);
+    expect(truncateArgs(b, { id, now: 1, before: 3, fence: 9 }, 'tok').slice(-2)).toEqual(['tok', 9]);
+    expect(deleteArgs(b, { id, now: 1, fence: 9 }).at(-1)).toBe(9);
+    expect(appendArgs(b, { ...batch, fence: 9 }, 'tok').slice(5 + 12 - 1)).toEqual(['tok', 9, '1', '"two"', '{}']);
+    expect(putArgs(b, input, 'tok').at(-1)).toBe(''); // no fence: not checked
+    expect(appendArgs(b, batch, 'tok')[5 + 13 - 1]).toBe('');
+    expect(putArgs(b, input, 'tok')[5 + 4 - 1]).toBe(''); // ARGV[4] idle expiry: none
+    expect(deleteArgs(b, { id, now: 1 })[5 + 3 - 1]).toBe(''); // ARGV[3] ifVersion: none
+    expect(appendArgs(b, batch, 'tok')[5 + 8 - 1]).toBe(''); // ARGV[8] maxItems: none
   });
 });
