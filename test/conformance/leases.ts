@@ -30,7 +30,7 @@ function writes({ store, now }: CaseContext, id: string, fence: number | undefin
   const f = fence === undefined ? {} : { fence };
   return {
     put: () => store.put({ id, data: '"new"', now: now(), idleExpiresAt: null, maxLifetime: null, ...f }),
-    touch: () => store.touch({ id, now: now(), idleExpiresAt: now() + 5, maxLifetime: null, ...f }),
+    touch: () => store.touch({ id, now: now(), idleExpiresAt: now() + 60_000, maxLifetime: null, ...f }),
     append: () => store.append({ id, items: ['9'], now: now(), idleExpiresAt: null, maxLifetime: null, maxItems: null, maxLogBytes: null, dropOldest: false, ...f }),
     pop: () => store.pop({ id, now: now(), ...f }),
     truncate: () => store.truncate({ id, now: now(), after: 1, ...f }),
@@ -177,7 +177,7 @@ export const leases: Case[] = [
       const fence = granted(await acquirer(ctx)(id('w')));
       const w = writes(ctx, id('w'), fence);
       expect(written(await w.put())).toMatchObject({ data: '"new"', version: 3 });
-      expect(await w.touch()).toMatchObject({ expiresAt: now() + 5 });
+      expect(await w.touch()).toMatchObject({ expiresAt: now() + 60_000 });
       expect(await w.append()).toMatchObject({ ok: true, version: 4, firstSeq: 4 });
       expect(await w.pop()).toMatchObject({ ok: true, item: { seq: 4, data: '9' }, version: 5 });
       expect(await w.truncate()).toEqual({ ok: true, removed: 2, version: 6 });
