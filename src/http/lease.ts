@@ -7,9 +7,8 @@
  * @module
  */
 import { FencedError, InvalidArgumentError } from '../errors.js';
-import { timeText } from '../iso-time.js';
 import { quote } from '../json.js';
-import { coreOf } from '../manager-core.js';
+import { acquireLease, releaseLease, renewLease } from '../leases.js';
 import type { SessionManager } from '../manager.js';
 import { NO_QUERY, assertJsonType, decodeId } from './parse.js';
 import type { RouteKit } from './items.js';
@@ -20,10 +19,6 @@ const JSON_TYPE = 'application/json';
 const ACQUIRE_SHAPE = '{ "ttl"?: <ms>, "wait"?: <ms> }';
 const RENEW_SHAPE = '{ "ttl"?: <ms> }';
 const FENCE = /^[1-9][0-9]{0,15}$/;
-/** A lease's ttl when the request names none, as the manager's `acquire`. */
-const DEFAULT_TTL = 30_000;
-/** The longest `ttl` of a lease: 24 h, as the manager's `acquire`. */
-const MAX_TTL = 24 * 60 * 60 * 1000;
 /** The longest `wait` a request may ask for: a request should not hang past what proxies allow. */
 export const MAX_HTTP_WAIT = 60_000;
 
@@ -63,13 +58,12 @@ export class LeaseRoutes<R> {
   /** `POST {basePath}/{id}/lease`: takes the lease, waiting up to `wait` ms for its holder. */
   async #acquire(request: R, id: string): Promise<CoreResponse> {
     await this.#kit.allow(request, 'lease', id, NO_QUERY);
-    const body = await this.#body(request, ['ttl', 'wait'], ACQUIRE_SHAPE);
-    const ttl = leaseTtl(body.ttl);
-    const wait = body.wait;
+    const { ttl, wait } = await this.#body(request, ['ttl', 'wait'], ACQUIRE_SHAPE);
     if (wait !== undefined && (!Number.isSafeInteger(wait) || (wait as number) < 0 || (wait as number) > MAX_HTTP_WAIT)) {
       throw new InvalidArgumentError(`wait must be a whole number of ms from 0 to ${MAX_HTTP_WAIT}; got ${quote(wait)}`);
     }
-    const lease = await this.#manager.acquire(id, { ttl, wait: wait as number | undefined });
+    // The manager checks ttl (whole ms, 1 to 24 h) before any store call.
+    const lease = await acquireLease(this.#manager, id, { ttl: ttl as number | undefined, wait: wait as number | undefined });
     return answer(201, lease.fence, lease.expiresAt);
   }
 
@@ -77,20 +71,20 @@ export class LeaseRoutes<R> {
   async #renew(request: R, id: string): Promise<CoreResponse> {
     await this.#kit.allow(request, 'lease', id, NO_QUERY);
     const fence = this.#fence(request, 'renew');
-    const ttl = leaseTtl((await this.#body(request, ['ttl'], RENEW_SHAPE)).ttl) ?? DEFAULT_TTL;
-    const core = coreOf(this.#manager);
-    const now = core.now();
-    const expiresAt = await core.store.renew({ id, now, fence, ttl });
-    if (expiresAt === undefined) throw lost(id, fence, 'renewed');
-    return answer(200, fence, timeText(expiresAt));
+    const { ttl } = await this.#body(request, ['ttl'], RENEW_SHAPE);
+    const lease = await renewLease(this.#manager, id, fence, ttl as number | undefined);
+    return answer(200, lease.fence, lease.expiresAt);
   }
 
   /** `DELETE {basePath}/{id}/lease` with `Session-Fence`: ends the live lease. */
   async #release(request: R, id: string): Promise<CoreResponse> {
     await this.#kit.allow(request, 'lease', id, NO_QUERY);
     const fence = this.#fence(request, 'release');
-    const core = coreOf(this.#manager);
-    if (!(await core.store.release({ id, now: core.now(), fence }))) throw lost(id, fence, 'released');
+    if (!(await releaseLease(this.#manager, id, fence))) {
+      throw new FencedError(
+        `fence ${fence} is not the live lease of session ${quote(id)} (it expired, was released, or a newer one was taken); nothing was released`,
+      );
+    }
     return { status: 204, headers: {}, body: undefined, close: false };
   }
 
@@ -113,27 +107,14 @@ export class LeaseRoutes<R> {
     if (kit.header(request, 'transfer-encoding') === undefined && (length === undefined || length === '0')) return {};
     assertJsonType(kit.header(request, 'content-type'));
     const body = await kit.body(request, shape);
-    if (body === undefined || body === null) return {};
-    if (typeof body !== 'object' || Array.isArray(body)) {
+    if (body === undefined) return {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new InvalidArgumentError(`request body must be a JSON object ${shape}`);
     }
     const fields: Record<string, unknown> = {};
     for (const name of names) if (Object.hasOwn(body, name)) fields[name] = (body as Record<string, unknown>)[name];
     return fields;
   }
-}
-
-/** A lease `ttl` from a body: `undefined` when absent, else whole ms from 1 to 24 h (400 otherwise). */
-function leaseTtl(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL) {
-    throw new InvalidArgumentError(`ttl must be a whole number of ms from 1 to ${MAX_TTL} (24 h); got ${quote(value)}`);
-  }
-  return value as number;
-}
-
-function lost(id: string, fence: number, verb: string): FencedError {
-  return new FencedError(`fence ${fence} is not the live lease of session ${quote(id)} (it expired or was released, or a newer one was taken); nothing was ${verb}`);
 }
 
 function answer(status: number, fence: number, expiresAt: string): CoreResponse {

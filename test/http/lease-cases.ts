@@ -157,10 +157,17 @@ export function describeLeaseRoutes(base: () => string, traits: HostTraits): voi
   it('a bad ttl or wait, or a body that is not an object, is 400 and takes no lease', async () => {
     const id = uid('badbody');
     const bodies = [{ ttl: 0 }, { ttl: -1 }, { ttl: 1.5 }, { ttl: 86_400_001 }, { ttl: '1000' }, { ttl: null },
-      { wait: -1 }, { wait: 0.5 }, { wait: 60_001 }, { wait: 'long' }, [1], 5, 'x'];
+      { wait: -1 }, { wait: 0.5 }, { wait: 60_001 }, { wait: 'long' }, [1]];
     for (const body of bodies) expectProblem(await acquire(id, body), 400, 'invalid_argument');
+    // A JSON body that is not an object or array: a strict host parser (express.json()) refuses it first.
+    const host = Boolean(traits.parsesBody);
+    for (const text of ['5', '"x"', 'null']) {
+      const path = `/sessions/${id}/lease`;
+      const r = await send(base(), 'POST', path, { headers: { 'content-type': 'application/json' }, body: text, hostAnswer: host });
+      expectProblemOrHost(base(), 'POST', path, r, 400, 'invalid_argument', host);
+    }
     const lease = leaseOf(await acquire(id, { ttl: 86_400_000, wait: 0, other: 1 }));
-    for (const body of [{ ttl: 0 }, { ttl: 86_400_001 }, { ttl: 2.5 }, [], 'x']) {
+    for (const body of [{ ttl: 0 }, { ttl: 86_400_001 }, { ttl: 2.5 }, []]) {
       expectProblem(await renew(id, lease.fence, body), 400, 'invalid_argument');
     }
     expect((await release(id, lease.fence)).status).toBe(204);
