@@ -18,7 +18,11 @@ import type {
   StoreListQuery,
   StorePopInput,
   StorePopResult,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -109,7 +113,12 @@ export class LruStore implements SessionStore {
     return this.#records.size;
   }
 
-  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
+  /** How many leases are held, counting expired ones not yet swept. */
+  get leaseCount(): number {
+    return this.#records.leaseCount;
+  }
+
+  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
   purgeStale(): void {
     this.#records.purgeStale();
   }
@@ -150,6 +159,18 @@ export class LruStore implements SessionStore {
 
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return this.#records.truncate(input);
+  }
+
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.#records.acquire(input);
+  }
+
+  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#records.renew(input);
+  }
+
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#records.release(input);
   }
 
   async ping(): Promise<boolean> {

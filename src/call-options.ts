@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { VersionConflictError } from './errors.js';
+import type { FencedError, VersionConflictError } from './errors.js';
 import type { SessionManager } from './manager.js';
 import type { Milliseconds } from './types.js';
 
@@ -40,12 +40,16 @@ export interface PutOptions {
   ttl?: Milliseconds;
   /** Write only if the current version is this; `0` means only if the session does not exist. */
   ifVersion?: number;
+  /** Write only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }
 
 /** Options of {@link SessionManager.clear}. */
 export interface ClearOptions {
   /** Remove only if the current version is this. */
   ifVersion?: number;
+  /** Write only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }
 
 /** Options of {@link SessionManager.update}. */
@@ -59,10 +63,14 @@ export interface UpdateOptions {
    * @defaultValue no count: retry for 10 seconds
    */
   retries?: number;
+  /** Write only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }
 
 /** Options of {@link SessionManager.touch}. */
 export interface TouchOptions {
   /** Idle time to live in ms from now. @defaultValue the manager's `ttl` */
   ttl?: Milliseconds;
+  /** Write only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }

@@ -53,3 +53,8 @@ export function deadline(name: string, now: number, ms: number, refuse: Refusal)
   }
   return at;
 }
+
+/** The `fence` option of a write: a whole number ≥ 1, as leases issue them. */
+export function fence(value: unknown): number | undefined {
+  return whole('fence', value, 1, Number.MAX_SAFE_INTEGER, argumentError);
+}

@@ -26,6 +26,7 @@ export type {
   TruncateOptions,
   TruncateResult,
 } from './items.js';
+export type { Lease, LeaseOptions } from './leases.js';
 export { MemoryStore } from '../adapters/memory/store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {

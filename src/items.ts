@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { argumentError, optionError, whole } from './checks.js';
-import { InvalidArgumentError, PayloadTooLargeError } from './errors.js';
+import { argumentError, fence, optionError, whole } from './checks.js';
+import { InvalidArgumentError, PayloadTooLargeError, type FencedError } from './errors.js';
 import { assertIdentifier } from './identifier.js';
 import { quote, toJson } from './json.js';
 import { conflict, type ManagerCore } from './manager-core.js';
@@ -69,6 +69,8 @@ export interface AppendOptions {
   idempotencyKey?: string;
   /** First remove every item with a seq above this (0: all of them), in the same atomic step. */
   replaceAfter?: number;
+  /** Only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }
 
 /** What {@link SessionManager.append} did. */
@@ -115,12 +117,16 @@ export interface ItemsPage<I> {
 export interface PopOptions {
   /** Pop only if the current version is this. */
   ifVersion?: number;
+  /** Only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 }
 
 /** Options of {@link SessionManager.truncate}: exactly one of `after` (rewind) and `before` (compaction). */
 export type TruncateOptions = (TruncateAfter | TruncateBefore) & {
   /** Truncate only if the current version is this. */
   ifVersion?: number;
+  /** Only while the lease with this fence is live (see {@link SessionManager.acquire}); else {@link FencedError}. */
+  fence?: number;
 };
 
 /** A rewind: {@link TruncateOptions} with `after`. */
@@ -187,6 +193,7 @@ function appendInput(core: ManagerCore<unknown>, id: string, items: unknown, opt
   }
   const ifVersion = whole('ifVersion', options.ifVersion, 0, MAX, argumentError);
   const replaceAfter = whole('replaceAfter', options.replaceAfter, 0, MAX, argumentError);
+  const fenced = fence(options.fence);
   const { idempotencyKey } = options;
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !KEY.test(idempotencyKey))) {
     throw new InvalidArgumentError(
@@ -213,7 +220,7 @@ function appendInput(core: ManagerCore<unknown>, id: string, items: unknown, opt
   if (total > maxLogBytes) {
     throw new PayloadTooLargeError(`the batch is ${total} bytes as JSON, over maxLogBytes ${maxLogBytes}; append less or raise maxLogBytes`, maxLogBytes);
   }
-  return { id, items: texts, now, idleExpiresAt, maxLifetime, ifVersion, idempotencyKey, replaceAfter, maxItems, maxLogBytes, dropOldest };
+  return { id, items: texts, now, idleExpiresAt, maxLifetime, ifVersion, idempotencyKey, replaceAfter, maxItems, maxLogBytes, dropOldest, fence: fenced };
 }
 
 /** {@link SessionManager.append} over `core`. */
@@ -260,7 +267,7 @@ export function itemsQuery(core: ManagerCore<unknown>, id: string, options: Item
 export async function pop<I>(core: ManagerCore<unknown>, id: string, options: PopOptions): Promise<SessionItem<I> | undefined> {
   assertIdentifier(id);
   const ifVersion = whole('ifVersion', options.ifVersion, 0, MAX, argumentError);
-  const result = await core.store.pop({ id, now: core.now(), ifVersion });
+  const result = await core.store.pop({ id, now: core.now(), ifVersion, fence: fence(options.fence) });
   if (!result.ok) throw conflict(id, result.currentVersion, ifVersion);
   return result.item && toItem<I>(result.item);
 }
@@ -268,7 +275,7 @@ export async function pop<I>(core: ManagerCore<unknown>, id: string, options: Po
 /** {@link SessionManager.truncate} over `core`. */
 export async function truncate(core: ManagerCore<unknown>, id: string, options: TruncateOptions): Promise<TruncateResult> {
   assertIdentifier(id);
-  const { after, before, ifVersion } = options ?? {};
+  const { after, before, ifVersion, fence: fenced } = options ?? {};
   if ((after === undefined) === (before === undefined)) {
     throw new InvalidArgumentError(`truncate takes exactly one of after and before; got ${after === undefined ? 'neither' : 'both'}`);
   }
@@ -278,6 +285,7 @@ export async function truncate(core: ManagerCore<unknown>, id: string, options: 
     after: whole('after', after, 0, MAX, argumentError),
     before: whole('before', before, 0, MAX, argumentError),
     ifVersion: whole('ifVersion', ifVersion, 0, MAX, argumentError),
+    fence: fence(fenced),
   };
   const result = await core.store.truncate(input);
   if (!result.ok) throw conflict(id, result.currentVersion, input.ifVersion);

@@ -7,12 +7,13 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { MemoryStore } from '../adapters/memory/store.js';
-import { argumentError, deadline, duration, optionError, whole } from './checks.js';
+import { argumentError, deadline, duration, fence, optionError, whole } from './checks.js';
 import { PayloadTooLargeError, ValidationError, VersionConflictError } from './errors.js';
 import { assertIdentifier } from './identifier.js';
 import { EARLIEST_TIME, LATEST_TIME } from './iso-time.js';
 import { quote, toJson } from './json.js';
 import { itemLimits, type ItemLimits } from './items.js';
+import { LeaseKeeper } from './leases.js';
 import type { ClearOptions, PutOptions, SessionManagerOptions } from './manager.js';
 import type {
   EpochMilliseconds,
@@ -37,6 +38,8 @@ export class ManagerCore<T> {
   readonly store: SessionStore;
   /** `maxItemBytes`, `maxItems`, `maxLogBytes` and `onFull`, checked. */
   readonly itemLimits: ItemLimits;
+  /** The leases taken through this manager, and its wait lines. */
+  readonly leases: LeaseKeeper;
   readonly #ttl: Milliseconds | undefined;
   readonly #maxLifetime: Milliseconds | undefined;
   readonly #maxBytes: number;
@@ -60,6 +63,7 @@ export class ManagerCore<T> {
     this.#schema = options.schema;
     this.itemLimits = itemLimits(options, this.#maxBytes);
     this.store = options.store ?? new MemoryStore();
+    this.leases = new LeaseKeeper(this as ManagerCore<unknown>);
   }
 
   /** The clock's time, ms since epoch; a clock outside years 0000–9999 is a bug, refused. */
@@ -98,13 +102,14 @@ export class ManagerCore<T> {
   async write(id: string, data: T, options: PutOptions): Promise<Written<T>> {
     assertIdentifier(id);
     const ifVersion = whole('ifVersion', options.ifVersion, 0, Number.MAX_SAFE_INTEGER, argumentError);
+    const fenced = fence(options.fence);
     const now = this.now();
     const idleExpiresAt = this.idleDeadline(options.ttl, now);
     const maxLifetime = this.lifetime(now);
     const value = this.#schema === undefined ? data : await this.#validate(this.#schema, data);
     const json = toJson(value);
     this.#checkSize(id, json);
-    const result = await this.store.put({ id, data: json, now, idleExpiresAt, maxLifetime, ifVersion });
+    const result = await this.store.put({ id, data: json, now, idleExpiresAt, maxLifetime, ifVersion, fence: fenced });
     return { record: written(id, result, ifVersion), value, json };
   }
 
@@ -112,7 +117,7 @@ export class ManagerCore<T> {
   deleteInput(id: string, options: ClearOptions): StoreDeleteInput {
     assertIdentifier(id);
     const ifVersion = whole('ifVersion', options.ifVersion, 0, Number.MAX_SAFE_INTEGER, argumentError);
-    return { id, now: this.now(), ifVersion };
+    return { id, now: this.now(), ifVersion, fence: fence(options.fence) };
   }
 
   /** The record the store's delete removed, `undefined` if there was none, or the conflict thrown. */

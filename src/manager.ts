@@ -7,8 +7,8 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { MemoryStore } from '../adapters/memory/store.js';
-import { argumentError, duration, whole } from './checks.js';
-import { InvalidArgumentError, VersionConflictError } from './errors.js';
+import { argumentError, duration, fence, whole } from './checks.js';
+import { InvalidArgumentError, VersionConflictError, type FencedError, type LeaseHeldError } from './errors.js';
 import { assertIdentifier, isIdentifierPrefix } from './identifier.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { quote } from './json.js';
@@ -24,6 +24,7 @@ import type {
   TruncateOptions,
   TruncateResult,
 } from './items.js';
+import type { Lease, LeaseOptions } from './leases.js';
 import { ManagerCore, registerCore } from './manager-core.js';
 import { toMeta, toRemovedSession, toSession } from './session-view.js';
 import type { ClearOptions, ListOptions, PutOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
@@ -195,9 +196,10 @@ export class SessionManager<T = unknown, I = unknown> {
   ): Promise<Session<T>> {
     const retries = whole('retries', options.retries, 0, Number.MAX_SAFE_INTEGER, argumentError);
     duration('ttl', options.ttl, argumentError); // refused before fn runs; put checks the deadline
+    fence(options.fence);
     assertIdentifier(id);
     const previous = this.#updates.get(id);
-    const run = () => this.#update(id, fn, options.ttl, retries);
+    const run = () => this.#update(id, fn, options, retries);
     const result = previous === undefined ? run() : previous.then(run);
     const done = result.then(noop, noop);
     this.#updates.set(id, done);
@@ -210,7 +212,7 @@ export class SessionManager<T = unknown, I = unknown> {
   async #update(
     id: string,
     fn: (current: Session<T> | undefined) => T | Promise<T>,
-    ttl: Milliseconds | undefined,
+    { ttl, fence }: UpdateOptions,
     retries: number | undefined,
   ): Promise<Session<T>> {
     const giveUpAt = retries === undefined ? this.#core.now() + UPDATE_PATIENCE : Infinity;
@@ -218,7 +220,7 @@ export class SessionManager<T = unknown, I = unknown> {
       const current = await this.get(id);
       const data = await fn(current);
       try {
-        return await this.put(id, data, { ttl, ifVersion: current?.version ?? 0 });
+        return await this.put(id, data, { ttl, fence, ifVersion: current?.version ?? 0 });
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         if (retries === undefined ? this.#core.now() >= giveUpAt : attempt >= retries) throw err;
@@ -240,7 +242,7 @@ export class SessionManager<T = unknown, I = unknown> {
     const now = core.now();
     const idleExpiresAt = core.idleDeadline(options.ttl, now);
     const maxLifetime = core.lifetime(now);
-    const record = await this.store.touch({ id, now, idleExpiresAt, maxLifetime });
+    const record = await this.store.touch({ id, now, idleExpiresAt, maxLifetime, fence: fence(options.fence) });
     return record && core.live(record, now) ? toSession(record, JSON.parse(record.data ?? 'null') as T) : undefined;
   }
 
@@ -289,6 +291,36 @@ export class SessionManager<T = unknown, I = unknown> {
    */
   truncate(id: string, options: TruncateOptions): Promise<TruncateResult> {
     return itemOps.truncate(this.#core, id, options);
+  }
+
+  /**
+   * Takes the lease of session `id` (which need not exist): while it is live, nobody else gets
+   * it, and writes that pass its `fence` are applied. Not re-entrant: the holder asking again
+   * is refused too.
+   *
+   * @throws {@link LeaseHeldError} when the lease stays held for `wait` ms
+   * @throws {@link InvalidArgumentError} when `ttl` or `wait` is out of range
+   * @throws the signal's reason when `signal` aborts
+   */
+  acquire(id: string, options?: LeaseOptions): Promise<Lease> {
+    return this.#core.leases.acquire(id, options);
+  }
+
+  /**
+   * Runs `fn` holding the lease of session `id`: acquires it as {@link SessionManager.acquire}
+   * does, renews it every third of its ttl while `fn` runs (a failed renewal, or a missed
+   * expiry, aborts `lease.signal`), releases it when `fn` settles, and settles as `fn` did.
+   *
+   * @example
+   * ```ts
+   * await sessions.withLease(id, async ({ fence, signal }) => {
+   *   const reply = await agent.run(await sessions.items(id), { signal });
+   *   await sessions.append(id, [reply], { fence });
+   * });
+   * ```
+   */
+  withLease<R>(id: string, fn: (lease: Lease) => Promise<R>, options?: LeaseOptions): Promise<R> {
+    return this.#core.leases.withLease(id, fn, options);
   }
 
   /** Closes the store: its timers and the connections it owns. */

@@ -8,6 +8,8 @@ import {
   MemoryStore,
   type SessionRecord,
   type SessionStore,
+  type StoreAcquireInput,
+  type StoreAcquireResult,
   type StoreAppendInput,
   type StoreAppendResult,
   type StoreDeleteInput,
@@ -17,6 +19,8 @@ import {
   type StorePopInput,
   type StorePopResult,
   type StorePutInput,
+  type StoreReleaseInput,
+  type StoreRenewInput,
   type StoreTouchInput,
   type StoreTruncateInput,
   type StoreTruncateResult,
@@ -53,6 +57,15 @@ class Wrapper implements SessionStore {
   }
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return this.inner.truncate(input);
+  }
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.inner.acquire(input);
+  }
+  renew(input: StoreRenewInput): Promise<number | undefined> {
+    return this.inner.renew(input);
+  }
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return this.inner.release(input);
   }
   ping(): Promise<boolean> {
     return this.inner.ping();
@@ -174,6 +187,25 @@ const defects: { defect: string; caughtBy: string; store: new (inner: MemoryStor
     store: class extends Wrapper {
       override touch(input: StoreTouchInput) {
         return this.inner.touch({ ...input, maxLifetime: null });
+      }
+    },
+  },
+  {
+    defect: 'put ignores the fence',
+    caughtBy: 'every write with a stale fence rejects FencedError and changes nothing (put, touch, delete, append, pop, truncate)',
+    store: class extends Wrapper {
+      override put({ fence: _, ...input }: StorePutInput) {
+        return this.inner.put(input);
+      }
+    },
+  },
+  {
+    defect: 'release answers true for a lost lease',
+    caughtBy: 'renew and release of a lost lease (expired, released, or superseded) answer undefined and false and change nothing',
+    store: class extends Wrapper {
+      override async release(input: StoreReleaseInput) {
+        await this.inner.release(input);
+        return true;
       }
     },
   },

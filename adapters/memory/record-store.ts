@@ -20,7 +20,11 @@ import type {
   StoreListQuery,
   StorePopInput,
   StorePopResult,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -28,6 +32,7 @@ import type {
 } from '../../src/types.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { ItemLog } from './item-log.js';
+import { LeaseTable } from './leases.js';
 import { SortedIds } from './sorted-ids.js';
 import type { MemoryStoreOptions } from './store.js';
 
@@ -73,7 +78,8 @@ function expiry(idle: number | null, createdAt: number, maxLifetime: number | nu
  * A `SessionStore` over a {@link RecordMap}. Every method runs synchronously inside its
  * promise, so each is atomic. Records are never changed in place (a write stores a new
  * object), so the ones it returns stay as they were. A session's items live beside its record,
- * in an {@link ItemLog} of their own, removed with it.
+ * in an {@link ItemLog} of their own, removed with it. Leases live in a {@link LeaseTable};
+ * a write with a `fence` is checked against it first, in the same synchronous step.
  */
 export class RecordStore {
   readonly #ids = new SortedIds();
@@ -81,6 +87,8 @@ export class RecordStore {
   readonly #records: RecordMap;
   /** The item log of each session that has had items. */
   readonly #logs = new Map<string, ItemLog>();
+  /** The leases, beside the records: never evicted with them, not removed with a session. */
+  readonly #leases = new LeaseTable();
   readonly #now: () => EpochMilliseconds;
   readonly #sweepInterval: Milliseconds;
   /** Most bytes of one session (data, id and items), or `undefined` for no bound. */
@@ -108,6 +116,10 @@ export class RecordStore {
 
   get size(): number {
     return this.#records.size;
+  }
+
+  get leaseCount(): number {
+    return this.#leases.size;
   }
 
   #live(id: string, now: EpochMilliseconds, use: boolean): SessionRecord | undefined {
@@ -143,12 +155,18 @@ export class RecordStore {
     if (isNew) this.#ids.add(record.id);
     if (record.expiresAt !== null) {
       this.#expiries.push(record.expiresAt, record.id);
-      this.#timer ??= setInterval(() => this.purgeStale(), this.#sweepInterval).unref();
+      this.#sweep();
     }
+  }
+
+  /** Starts the sweep timer, if it is not running. */
+  #sweep(): void {
+    this.#timer ??= setInterval(() => this.purgeStale(), this.#sweepInterval).unref();
   }
 
   purgeStale(): void {
     const now = this.#now();
+    this.#leases.purge(now);
     for (let due = this.#expiries.popDue(now); due; due = this.#expiries.popDue(now)) {
       const record = this.#records.peek(due.id);
       if (record?.expiresAt != null && record.expiresAt <= now) this.#remove(due.id);
@@ -165,6 +183,7 @@ export class RecordStore {
 
   async put(input: StorePutInput): Promise<StoreWriteResult> {
     const { id, now, ifVersion } = input;
+    this.#leases.check(id, input.fence, now);
     const current = this.#live(id, now, false);
     if (this.#maxBytes !== undefined) this.#checkSize(id, Buffer.byteLength(input.data), this.#logs.get(id)?.bytes ?? 0);
     if (ifVersion !== undefined && ifVersion !== (current?.version ?? 0)) {
@@ -186,6 +205,7 @@ export class RecordStore {
   }
 
   async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, true);
     if (current === undefined) return undefined;
     const record = { ...current, expiresAt: expiry(input.idleExpiresAt, current.createdAt, input.maxLifetime) };
@@ -194,6 +214,7 @@ export class RecordStore {
   }
 
   async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const currentVersion = current?.version ?? 0;
     if (current === undefined || (input.ifVersion !== undefined && input.ifVersion !== currentVersion)) {
@@ -234,6 +255,7 @@ export class RecordStore {
     if (remembered !== undefined) {
       return { ok: true, version: remembered.version, firstSeq: remembered.firstSeq, lastSeq: remembered.lastSeq, replayed: true };
     }
+    this.#leases.check(id, input.fence, now);
     if (ifVersion !== undefined && ifVersion !== version) return { ok: false, reason: 'version', currentVersion: version, lastSeq };
     const after = input.replaceAfter ?? lastSeq;
     if (after > lastSeq) return { ok: false, reason: 'replaceAfter', currentVersion: version, lastSeq };
@@ -270,6 +292,7 @@ export class RecordStore {
   }
 
   async pop(input: StorePopInput): Promise<StorePopResult> {
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -281,6 +304,7 @@ export class RecordStore {
   }
 
   async truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -298,6 +322,20 @@ export class RecordStore {
     const record = { ...current, version: current.version + 1, updatedAt: now, itemCount: log.count, lastSeq };
     this.#records.set(record.id, record);
     return record;
+  }
+
+  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    const result = this.#leases.acquire(input);
+    if (result.ok) this.#sweep();
+    return result;
+  }
+
+  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#leases.renew(input);
+  }
+
+  async release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#leases.release(input);
   }
 
   close(): void {

@@ -16,7 +16,11 @@ import type {
   StoreListQuery,
   StorePopInput,
   StorePopResult,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -76,7 +80,12 @@ export class MemoryStore implements SessionStore {
     return this.#records.size;
   }
 
-  /** Removes every expired session now (the sweep timer does this every `sweepInterval`). */
+  /** How many leases are held, counting expired ones not yet swept. */
+  get leaseCount(): number {
+    return this.#records.leaseCount;
+  }
+
+  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
   purgeStale(): void {
     this.#records.purgeStale();
   }
@@ -115,6 +124,18 @@ export class MemoryStore implements SessionStore {
 
   truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
     return this.#records.truncate(input);
+  }
+
+  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.#records.acquire(input);
+  }
+
+  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#records.renew(input);
+  }
+
+  release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#records.release(input);
   }
 
   async ping(): Promise<boolean> {

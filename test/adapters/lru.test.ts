@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LruStore } from '../../adapters/lru.js';
-import { PayloadTooLargeError, SessionManager } from '../../src/index.js';
+import { FencedError, LeaseHeldError, PayloadTooLargeError, SessionManager } from '../../src/index.js';
 import { describeStore } from '../conformance/index.js';
 
 describeStore('LruStore', ({ now }) => new LruStore({ now }), {
@@ -94,5 +94,24 @@ describe('LruStore bounds', () => {
     for (const max of [2 ** 24 + 1, 2 ** 32, Number.MAX_SAFE_INTEGER, 1e308]) {
       expect(() => new LruStore({ max })).toThrow(TypeError);
     }
+  });
+});
+
+describe('LruStore leases', () => {
+  it('keeps leases apart from sessions: evicting a session ends neither its lease nor its fence check', async () => {
+    let clock = Date.now();
+    const store = new LruStore({ max: 2, now: () => clock });
+    const sessions = new SessionManager({ store, now: () => clock });
+    const lease = await sessions.acquire('a', { ttl: 1000 });
+    await sessions.put('a', 1, { fence: lease.fence });
+    for (const id of ['b', 'c', 'd']) await sessions.put(id, id);
+    expect(await sessions.get('a')).toBeUndefined(); // evicted
+    await expect(sessions.acquire('a')).rejects.toThrow(LeaseHeldError);
+    await sessions.put('a', 2, { fence: lease.fence });
+    expect(store.leaseCount).toBe(1);
+    clock += 1000;
+    await expect(sessions.put('a', 3, { fence: lease.fence })).rejects.toThrow(FencedError);
+    expect(store.leaseCount).toBe(0); // an expired lease is dropped when read
+    await sessions.close();
   });
 });

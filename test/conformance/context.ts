@@ -23,6 +23,8 @@ export interface WriteOptions {
   maxLifetime?: number;
   /** The condition of the write. */
   ifVersion?: number;
+  /** The fence of the lease the write is made under. */
+  fence?: number;
 }
 
 /** The world of one case. */
@@ -87,6 +89,7 @@ export async function runCase(c: Case, factory: StoreFactory, options: SuiteOpti
         idleExpiresAt: o.ttl === undefined ? null : clock + o.ttl,
         maxLifetime: o.maxLifetime ?? null,
         ...(o.ifVersion === undefined ? {} : { ifVersion: o.ifVersion }),
+        ...(o.fence === undefined ? {} : { fence: o.fence }),
       } satisfies StorePutInput),
     manager: (managerOptions = {}, target = store) => new SessionManager({ ...managerOptions, store: target, now }),
     fresh: async () => {

@@ -15,6 +15,7 @@ import { conditions } from './conditions.js';
 import { runCase, type Case, type StoreFactory } from './context.js';
 import { expiry } from './expiry.js';
 import { items } from './items.js';
+import { leases } from './leases.js';
 import { lifecycle } from './lifecycle.js';
 import { listing } from './listing.js';
 import { model } from './model.js';
@@ -36,6 +37,7 @@ export const features: Record<string, Case[]> = {
   expiry,
   list: listing,
   items,
+  leases,
   'shared backend': shared,
   'update through a manager': updates,
   'ping and close': lifecycle,
