@@ -20,7 +20,7 @@ const ACQUIRE_SHAPE = '{ "ttl"?: <ms>, "wait"?: <ms> }';
 const RENEW_SHAPE = '{ "ttl"?: <ms> }';
 const FENCE = /^[1-9][0-9]{0,15}$/;
 /** The longest `wait` a request may ask for: a request should not hang past what proxies allow. */
-export const MAX_HTTP_WAIT = 60_000;
+const MAX_HTTP_WAIT = 60_000;
 
 /**
  * The `Session-Fence` header of a write: `undefined` when absent, else the fence, a whole
