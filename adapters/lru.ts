@@ -115,7 +115,7 @@ export class LruStore implements SessionStore {
 
   /** How many leases are held, counting expired ones not yet swept. */
   get leaseCount(): number {
-    return this.#records.leaseCount;
+    return this.#records.leases.size;
   }
 
   /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
@@ -161,16 +161,16 @@ export class LruStore implements SessionStore {
     return this.#records.truncate(input);
   }
 
-  acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
-    return this.#records.acquire(input);
+  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.#records.leases.acquire(input);
   }
 
-  renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
-    return this.#records.renew(input);
+  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#records.leases.renew(input);
   }
 
-  release(input: StoreReleaseInput): Promise<boolean> {
-    return this.#records.release(input);
+  async release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#records.leases.release(input);
   }
 
   async ping(): Promise<boolean> {

@@ -1,12 +1,52 @@
 /**
- * The options and results of the {@link SessionManager}'s session calls (the item calls' are in
- * `items.ts`). Re-exported by `manager.ts` and the package.
+ * The options of the {@link SessionManager} and of its session calls, and their results (the
+ * item calls' are in `items.ts`). Re-exported by `manager.ts` and the package.
  *
  * @module
  */
-import type { FencedError, VersionConflictError } from './errors.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { MemoryStore } from '../adapters/memory/store.js';
+import type { FencedError, PayloadTooLargeError, VersionConflictError } from './errors.js';
+import type { ItemLimitOptions } from './items.js';
 import type { SessionManager } from './manager.js';
-import type { Milliseconds } from './types.js';
+import type { EpochMilliseconds, Milliseconds, SessionStore } from './types.js';
+
+/** Options of {@link SessionManager}. */
+export interface SessionManagerOptions<T = unknown> extends ItemLimitOptions {
+  /**
+   * Where sessions are kept.
+   * @defaultValue a new {@link MemoryStore}
+   */
+  store?: SessionStore;
+  /**
+   * Idle time to live in ms, renewed by `put`, `update` and `touch`. A call's own `ttl` wins.
+   * @defaultValue none: sessions do not expire when idle
+   */
+  ttl?: Milliseconds;
+  /**
+   * Absolute cap in ms from `createdAt`; `touch` and `put` never extend a session past it.
+   * @defaultValue none
+   */
+  maxLifetime?: Milliseconds;
+  /**
+   * Largest session allowed, a whole number of bytes: UTF-8 bytes of `data` as JSON plus the
+   * identifier.
+   * Larger ones are refused with {@link PayloadTooLargeError}.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * A Standard Schema (zod, valibot, arktype…) that `data` must pass on `put` and `update`.
+   * It never sees items; a session that `append` creates has `data: null`, so a schema for
+   * sessions that start by an append has to accept `null`.
+   */
+  schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * The clock, ms since epoch. Inject one to test expiry without sleeping.
+   * @defaultValue `Date.now`
+   */
+  now?: () => EpochMilliseconds;
+}
 
 /** Options of {@link SessionManager.list}. */
 export interface ListOptions {

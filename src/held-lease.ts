@@ -24,6 +24,8 @@ export class HeldLease implements Lease {
   readonly #controller = new AbortController();
   #expiresAt: EpochMilliseconds;
   #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Set by `release`: no more renewals or expiry watch. */
+  #released = false;
 
   constructor(keeper: LeaseKeeper, granted: Granted, id: string, core: ManagerCore<unknown>) {
     this.#keeper = keeper;
@@ -54,6 +56,7 @@ export class HeldLease implements Lease {
   }
 
   async release(): Promise<boolean> {
+    this.#released = true;
     clearTimeout(this.#expiry);
     return this.#keeper.release(this.id, this.fence);
   }
@@ -65,7 +68,7 @@ export class HeldLease implements Lease {
     const next = () => {
       timer = setTimeout(() => {
         this.renew().then(
-          () => stopped || next(),
+          () => stopped || this.#released || next(),
           (err: unknown) => this.#lose(err),
         );
       }, this.#ttl / 3);
@@ -81,7 +84,7 @@ export class HeldLease implements Lease {
   /** Aborts `signal` when `expiresAt` passes without a renewal. */
   #arm(): void {
     clearTimeout(this.#expiry);
-    if (this.signal.aborted) return;
+    if (this.signal.aborted || this.#released) return;
     const left = Math.min(MAX_TIMER, Math.max(0, this.#expiresAt - this.#core.now()));
     this.#expiry = setTimeout(() => {
       this.#lose(new FencedError(`the lease of session ${quote(this.id)} with fence ${this.fence} expired at ${this.expiresAt} without renewal`));
@@ -91,6 +94,6 @@ export class HeldLease implements Lease {
 
   #lose(reason: unknown): void {
     clearTimeout(this.#expiry);
-    if (!this.signal.aborted) this.#controller.abort(reason);
+    if (!this.signal.aborted && !this.#released) this.#controller.abort(reason);
   }
 }

@@ -5,8 +5,6 @@
  *
  * @module
  */
-import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { MemoryStore } from '../adapters/memory/store.js';
 import { argumentError, duration, fence, whole } from './checks.js';
 import { InvalidArgumentError, VersionConflictError, type FencedError, type LeaseHeldError } from './errors.js';
 import { assertIdentifier, isIdentifierPrefix } from './identifier.js';
@@ -16,7 +14,6 @@ import * as itemOps from './items.js';
 import type {
   AppendOptions,
   AppendResult,
-  ItemLimitOptions,
   ItemsOptions,
   ItemsPage,
   PopOptions,
@@ -27,47 +24,18 @@ import type {
 import type { Lease, LeaseOptions } from './leases.js';
 import { ManagerCore, registerCore } from './manager-core.js';
 import { toMeta, toRemovedSession, toSession } from './session-view.js';
-import type { ClearOptions, ListOptions, PutOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
-import type { EpochMilliseconds, Milliseconds, Session, SessionMeta, SessionStore } from './types.js';
+import type {
+  ClearOptions,
+  ListOptions,
+  PutOptions,
+  SessionManagerOptions,
+  SessionPage,
+  TouchOptions,
+  UpdateOptions,
+} from './call-options.js';
+import type { Milliseconds, Session, SessionMeta, SessionStore } from './types.js';
 
-/** Options of {@link SessionManager}. */
-export interface SessionManagerOptions<T = unknown> extends ItemLimitOptions {
-  /**
-   * Where sessions are kept.
-   * @defaultValue a new {@link MemoryStore}
-   */
-  store?: SessionStore;
-  /**
-   * Idle time to live in ms, renewed by `put`, `update` and `touch`. A call's own `ttl` wins.
-   * @defaultValue none: sessions do not expire when idle
-   */
-  ttl?: Milliseconds;
-  /**
-   * Absolute cap in ms from `createdAt`; `touch` and `put` never extend a session past it.
-   * @defaultValue none
-   */
-  maxLifetime?: Milliseconds;
-  /**
-   * Largest session allowed, a whole number of bytes: UTF-8 bytes of `data` as JSON plus the
-   * identifier.
-   * Larger ones are refused with {@link PayloadTooLargeError}.
-   * @defaultValue 1048576 (1 MiB)
-   */
-  maxBytes?: number;
-  /**
-   * A Standard Schema (zod, valibot, arktype…) that `data` must pass on `put` and `update`.
-   * It never sees items; a session that `append` creates has `data: null`, so a schema for
-   * sessions that start by an append has to accept `null`.
-   */
-  schema?: StandardSchemaV1<unknown, T>;
-  /**
-   * The clock, ms since epoch. Inject one to test expiry without sleeping.
-   * @defaultValue `Date.now`
-   */
-  now?: () => EpochMilliseconds;
-}
-
-export type { ClearOptions, ListOptions, PutOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
+export type { ClearOptions, ListOptions, PutOptions, SessionManagerOptions, SessionPage, TouchOptions, UpdateOptions } from './call-options.js';
 
 /**
  * @internal How long, in ms, `update` without `retries` keeps retrying after version conflicts before it

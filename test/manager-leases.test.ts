@@ -80,7 +80,7 @@ describe('acquire and the Lease', () => {
     expect(await lease.release()).toBe(true);
     expect(await lease.release()).toBe(false);
     await expect(lease.renew()).rejects.toThrow(FencedError);
-    expect(lease.signal.aborted).toBe(true);
+    expect(lease.signal.aborted).toBe(false); // released, not lost
     const next = await sessions.acquire('x');
     expect(next.fence).toBeGreaterThan(lease.fence);
     await next.release();
@@ -98,6 +98,7 @@ describe('acquire and the Lease', () => {
     await expect(sessions.acquire('r')).rejects.toThrow(LeaseHeldError);
     clock += 1;
     await expect(lease.renew()).rejects.toThrow(FencedError);
+    expect(lease.signal.aborted).toBe(true); // lost
     expect(await lease.release()).toBe(false);
   });
 
@@ -143,6 +144,22 @@ describe('acquire and the Lease', () => {
     const next = await behind;
     expect(next.fence).toBeGreaterThan(held.fence);
     await next.release();
+  });
+
+  it('a waiter in another manager (another process) gets the lease by polling, after a release or an expiry', async () => {
+    const store = new MemoryStore();
+    const here = setup(store, true);
+    const there = setup(store, true);
+    const held = await here.acquire('p', { ttl: 60_000 });
+    const waiting = there.acquire('p', { wait: 60_000 });
+    await sleep(30);
+    await held.release();
+    const next = await waiting;
+    expect(next.fence).toBeGreaterThan(held.fence);
+    const expiring = await here.acquire('p2', { ttl: 50 }); // never released: it expires
+    const last = await there.acquire('p2', { wait: 60_000 });
+    expect(last.fence).toBeGreaterThan(expiring.fence);
+    await Promise.all([next.release(), last.release()]);
   });
 
   it('the session need not exist, and acquire does not create it', async () => {

@@ -29,6 +29,12 @@ export class LeaseTable {
   readonly #expiries = new ExpiryQueue();
   /** The last fence issued, for any id. */
   #fence = 0;
+  /** Called when a lease is taken, so that the store's sweep runs. */
+  readonly #taken: () => void;
+
+  constructor(taken: () => void) {
+    this.#taken = taken;
+  }
 
   /** How many leases are held, counting expired ones not yet swept. */
   get size(): number {
@@ -50,6 +56,7 @@ export class LeaseTable {
     const lease = { fence: ++this.#fence, expiresAt: now + ttl };
     this.#leases.set(id, lease);
     this.#expiries.push(lease.expiresAt, id);
+    this.#taken();
     return { ok: true, ...lease };
   }
 

@@ -20,11 +20,7 @@ import type {
   StoreListQuery,
   StorePopInput,
   StorePopResult,
-  StoreAcquireInput,
-  StoreAcquireResult,
   StorePutInput,
-  StoreReleaseInput,
-  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -88,7 +84,7 @@ export class RecordStore {
   /** The item log of each session that has had items. */
   readonly #logs = new Map<string, ItemLog>();
   /** The leases, beside the records: never evicted with them, not removed with a session. */
-  readonly #leases = new LeaseTable();
+  readonly leases = new LeaseTable(() => this.#sweep());
   readonly #now: () => EpochMilliseconds;
   readonly #sweepInterval: Milliseconds;
   /** Most bytes of one session (data, id and items), or `undefined` for no bound. */
@@ -116,10 +112,6 @@ export class RecordStore {
 
   get size(): number {
     return this.#records.size;
-  }
-
-  get leaseCount(): number {
-    return this.#leases.size;
   }
 
   #live(id: string, now: EpochMilliseconds, use: boolean): SessionRecord | undefined {
@@ -166,7 +158,7 @@ export class RecordStore {
 
   purgeStale(): void {
     const now = this.#now();
-    this.#leases.purge(now);
+    this.leases.purge(now);
     for (let due = this.#expiries.popDue(now); due; due = this.#expiries.popDue(now)) {
       const record = this.#records.peek(due.id);
       if (record?.expiresAt != null && record.expiresAt <= now) this.#remove(due.id);
@@ -183,7 +175,7 @@ export class RecordStore {
 
   async put(input: StorePutInput): Promise<StoreWriteResult> {
     const { id, now, ifVersion } = input;
-    this.#leases.check(id, input.fence, now);
+    this.leases.check(id, input.fence, now);
     const current = this.#live(id, now, false);
     if (this.#maxBytes !== undefined) this.#checkSize(id, Buffer.byteLength(input.data), this.#logs.get(id)?.bytes ?? 0);
     if (ifVersion !== undefined && ifVersion !== (current?.version ?? 0)) {
@@ -205,7 +197,7 @@ export class RecordStore {
   }
 
   async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
-    this.#leases.check(input.id, input.fence, input.now);
+    this.leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, true);
     if (current === undefined) return undefined;
     const record = { ...current, expiresAt: expiry(input.idleExpiresAt, current.createdAt, input.maxLifetime) };
@@ -214,7 +206,7 @@ export class RecordStore {
   }
 
   async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
-    this.#leases.check(input.id, input.fence, input.now);
+    this.leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const currentVersion = current?.version ?? 0;
     if (current === undefined || (input.ifVersion !== undefined && input.ifVersion !== currentVersion)) {
@@ -255,7 +247,7 @@ export class RecordStore {
     if (remembered !== undefined) {
       return { ok: true, version: remembered.version, firstSeq: remembered.firstSeq, lastSeq: remembered.lastSeq, replayed: true };
     }
-    this.#leases.check(id, input.fence, now);
+    this.leases.check(id, input.fence, now);
     if (ifVersion !== undefined && ifVersion !== version) return { ok: false, reason: 'version', currentVersion: version, lastSeq };
     const after = input.replaceAfter ?? lastSeq;
     if (after > lastSeq) return { ok: false, reason: 'replaceAfter', currentVersion: version, lastSeq };
@@ -292,7 +284,7 @@ export class RecordStore {
   }
 
   async pop(input: StorePopInput): Promise<StorePopResult> {
-    this.#leases.check(input.id, input.fence, input.now);
+    this.leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -304,7 +296,7 @@ export class RecordStore {
   }
 
   async truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
-    this.#leases.check(input.id, input.fence, input.now);
+    this.leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -322,20 +314,6 @@ export class RecordStore {
     const record = { ...current, version: current.version + 1, updatedAt: now, itemCount: log.count, lastSeq };
     this.#records.set(record.id, record);
     return record;
-  }
-
-  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
-    const result = this.#leases.acquire(input);
-    if (result.ok) this.#sweep();
-    return result;
-  }
-
-  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
-    return this.#leases.renew(input);
-  }
-
-  async release(input: StoreReleaseInput): Promise<boolean> {
-    return this.#leases.release(input);
   }
 
   close(): void {
