@@ -145,7 +145,7 @@ describe('hostile requests', () => {
     );
     expect(errors).toEqual([]);
     // The run reached the interesting answers, not just one kind of refusal.
-    for (const status of [200, 201, 204, 400, 404, 405, 409, 412, 415]) expect(statuses).toContain(status);
+    for (const status of [200, 201, 400, 404, 405, 409, 412, 415]) expect(statuses).toContain(status);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
     expect((await send(host.url, 'GET', '/sessions?limit=1')).status).toBe(200);
