@@ -120,6 +120,19 @@ describe('acquire and the Lease', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('a newcomer does not jump the line: with waiters ahead, wait 0 fails even when the store has just freed the lease', async () => {
+    const store = new MemoryStore({ now: () => clock });
+    const sessions = setup(store);
+    const held = await sessions.acquire('j');
+    const ahead = sessions.acquire('j', { wait: 60_000 });
+    await sleep(10);
+    await store.release({ id: 'j', now: clock, fence: held.fence }); // freed behind the manager's back: no hand-over
+    await expect(sessions.acquire('j')).rejects.toThrow(LeaseHeldError);
+    const next = await ahead; // the waiter ahead polls and takes it
+    expect(next.fence).toBeGreaterThan(held.fence);
+    await next.release();
+  });
+
   it('gives up after wait ms with LeaseHeldError, and a later waiter still gets the lease', async () => {
     const sessions = setup();
     const held = await sessions.acquire('g');
