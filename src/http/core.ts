@@ -23,7 +23,8 @@ import {
   type SessionsQuery,
 } from './parse.js';
 import { ItemRoutes, type RouteKit } from './items.js';
-import { HttpError, PROBLEM_TYPE, bodyTooLarge, problemOf } from './problem.js';
+import { LeaseRoutes, sessionFence } from './lease.js';
+import { HttpError, bodyTooLarge, problemHeaders, problemOf } from './problem.js';
 import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionAction, type SessionsHandlerOptions } from './types.js';
 
 const MIB = 1024 * 1024;
@@ -71,6 +72,7 @@ export class SessionsCore<R> implements RouteKit<R> {
   readonly #onError: (error: unknown) => void;
   readonly #host: HostAdapter<R>;
   readonly #items: ItemRoutes<R>;
+  readonly #lease: LeaseRoutes<R>;
 
   constructor(manager: SessionManager<unknown>, options: SessionsHandlerOptions<R>, host: HostAdapter<R>) {
     if (manager === null || typeof manager !== 'object' || typeof manager.get !== 'function') {
@@ -91,6 +93,7 @@ export class SessionsCore<R> implements RouteKit<R> {
     this.#onError = onError ?? ((error) => console.error('agent-sessions/http: request failed', error));
     this.#host = host;
     this.#items = new ItemRoutes(manager, this);
+    this.#lease = new LeaseRoutes(manager, this);
   }
 
   /**
@@ -110,7 +113,7 @@ export class SessionsCore<R> implements RouteKit<R> {
   notFound(): CoreResponse {
     const base = this.#base;
     return this.#problem(
-      new HttpError('not_found', 404, `no such route; the routes are ${base || '/'}, ${base}/{identifier} and ${base}/{identifier}/items`),
+      new HttpError('not_found', 404, `no such route; the routes are ${base || '/'}, ${base}/{identifier}, ${base}/{identifier}/items and ${base}/{identifier}/lease`),
     );
   }
 
@@ -137,7 +140,10 @@ export class SessionsCore<R> implements RouteKit<R> {
         return method === 'GET' ? await this.#list(request, query) : this.methodNotAllowed(method, COLLECTION_ALLOW);
       }
       const slash = tail.indexOf('/');
-      if (slash >= 0) return (await this.#items.route(request, method, tail, slash, query)) ?? this.notFound();
+      if (slash >= 0) {
+        const answer = (await this.#items.route(request, method, tail, slash, query)) ?? (await this.#lease.route(request, method, tail, slash));
+        return answer ?? this.notFound();
+      }
       switch (method) {
         case 'GET':
           return await this.#get(request, decodeId(tail));
@@ -184,12 +190,13 @@ export class SessionsCore<R> implements RouteKit<R> {
   /** `PUT {basePath}/{id}`: stores the body's `data`, answering the stored session. */
   async #put(request: R, id: string, tail: string, publicPath: string): Promise<CoreResponse> {
     if (this.#authorize !== undefined) await this.allow(request, 'put', id, NO_QUERY);
+    const fence = sessionFence(this.#host.header(request, 'session-fence'));
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     assertJsonType(this.#host.header(request, 'content-type'));
     const { data, ttl } = putBody(await this.body(request, PUT_SHAPE), id);
     const ifVersion = await this.ifVersion(id, ifMatch, ifNoneMatch, true, 'replacing');
-    const session = await putSessionText(this.#manager, id, data, { ttl: ttl as number | undefined, ifVersion });
+    const session = await putSessionText(this.#manager, id, data, { ttl: ttl as number | undefined, ifVersion, fence });
     const cut = publicPath.length - tail.length;
     return ok(
       200,
@@ -205,10 +212,11 @@ export class SessionsCore<R> implements RouteKit<R> {
   /** `DELETE {basePath}/{id}`: removes the session, answering it. */
   async #clear(request: R, id: string): Promise<CoreResponse> {
     if (this.#authorize !== undefined) await this.allow(request, 'clear', id, NO_QUERY);
+    const fence = sessionFence(this.#host.header(request, 'session-fence'));
     const ifMatch = conditionHeader('If-Match', this.#host.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', this.#host.header(request, 'if-none-match'));
     const ifVersion = await this.ifVersion(id, ifMatch, ifNoneMatch, false, 'removing');
-    const session = await clearSessionText(this.#manager, id, { ifVersion });
+    const session = await clearSessionText(this.#manager, id, { ifVersion, fence });
     if (session === undefined) throw missing(id);
     return ok(200, { 'content-type': JSON_TYPE }, `{"session":${session.json}}`);
   }
@@ -304,8 +312,7 @@ export class SessionsCore<R> implements RouteKit<R> {
 
   #problem(err: unknown): CoreResponse {
     const { status, body, report } = problemOf(err);
-    const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE };
-    if (status === 503) headers['retry-after'] = '1';
+    const headers = problemHeaders(err, status);
     if (report) {
       try {
         this.#onError(err);

@@ -21,6 +21,7 @@ import {
   type Condition,
   type SessionsQuery,
 } from './parse.js';
+import { sessionFence } from './lease.js';
 import { HttpError } from './problem.js';
 import type { CoreResponse, SessionAction } from './types.js';
 
@@ -87,6 +88,7 @@ export class ItemRoutes<R> {
     const kit = this.#kit;
     await kit.allow(request, 'append', id, NO_QUERY);
     const key = idempotencyKey(kit.header(request, 'idempotency-key'));
+    const fence = sessionFence(kit.header(request, 'session-fence'));
     const ifMatch = conditionHeader('If-Match', kit.header(request, 'if-match'));
     const ifNoneMatch = conditionHeader('If-None-Match', kit.header(request, 'if-none-match'));
     assertJsonType(kit.header(request, 'content-type'));
@@ -97,6 +99,7 @@ export class ItemRoutes<R> {
       ifVersion,
       idempotencyKey: key,
       replaceAfter: replaceAfter as number | undefined,
+      fence,
     });
     const { version, firstSeq, lastSeq, replayed } = result;
     return answer(replayed ? 200 : 201, version, JSON.stringify({ version, firstSeq, lastSeq, replayed }), false);
@@ -107,9 +110,10 @@ export class ItemRoutes<R> {
     const kit = this.#kit;
     const bound = itemsQuery(query, true);
     await kit.allow(request, 'truncate', id, bound);
+    const fence = sessionFence(kit.header(request, 'session-fence'));
     const ifVersion = await this.#writeVersion(request, id);
     const range = bound.after === undefined ? { before: bound.before! } : { after: bound.after };
-    const { removed, version } = await this.#manager.truncate(id, { ...range, ifVersion });
+    const { removed, version } = await this.#manager.truncate(id, { ...range, ifVersion, fence });
     if (version === 0) throw missing(id);
     return answer(200, version, `{"removed":${removed},"version":${version}}`, false);
   }
@@ -117,11 +121,12 @@ export class ItemRoutes<R> {
   /** `DELETE {basePath}/{id}/items/last`: removes and answers the newest item. */
   async #pop(request: R, id: string): Promise<CoreResponse> {
     await this.#kit.allow(request, 'pop', id, NO_QUERY);
+    const fence = sessionFence(this.#kit.header(request, 'session-fence'));
     const ifVersion = await this.#writeVersion(request, id);
     // The store answers what the manager's pop drops: the version after it (for the ETag),
-    // and the item as its JSON text. The id is checked, ifVersion is a whole number ≥ 0.
+    // and the item as its JSON text. The id is checked, ifVersion and fence are whole numbers.
     const core = coreOf(this.#manager);
-    const result = await core.store.pop({ id, now: core.now(), ifVersion });
+    const result = await core.store.pop({ id, now: core.now(), ifVersion, fence });
     if (!result.ok) throw conflict(id, result.currentVersion, ifVersion);
     const { item, version } = result;
     if (item === undefined) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PayloadTooLargeError, SessionError, ValidationError, VersionConflictError } from '../errors.js';
+import { LeaseHeldError, PayloadTooLargeError, SessionError, ValidationError, VersionConflictError } from '../errors.js';
 
 /** The media type of every error answer. */
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -15,6 +15,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -23,6 +24,19 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/**
+ * The headers of a problem answer: its media type, `Retry-After: 1` on a 503, and on a 409
+ * `lease_held` the whole seconds until the holder's lease ends (at least 1).
+ */
+export function problemHeaders(err: unknown, status: number): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': PROBLEM_TYPE };
+  if (status === 503) headers['retry-after'] = '1';
+  else if (err instanceof LeaseHeldError) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil((Date.parse(err.expiresAt) - Date.now()) / 1000)));
+  }
+  return headers;
+}
 
 /** An error of the HTTP layer itself (not of the manager). */
 export class HttpError extends SessionError {}
@@ -68,6 +82,7 @@ export function problemOf(err: unknown): Problem {
 function extraOf(err: SessionError): Record<string, unknown> | undefined {
   if (err instanceof VersionConflictError) return { currentVersion: err.currentVersion };
   if (err instanceof PayloadTooLargeError) return { limit: err.limit };
+  if (err instanceof LeaseHeldError) return { expiresAt: err.expiresAt };
   if (err instanceof ValidationError) return { issues: issues(err) };
   return undefined;
 }

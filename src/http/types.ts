@@ -10,9 +10,9 @@ import type { SessionsQuery } from './parse.js';
 /**
  * What a request asks to do; `authorize` receives it. HEAD counts as the matching GET.
  * `items` reads a session's log, `append` adds to it, `pop` removes its newest item and
- * `truncate` the items after or before a seq.
+ * `truncate` the items after or before a seq; `lease` takes, renews or releases its lease.
  */
-export type SessionAction = 'list' | 'get' | 'put' | 'clear' | 'items' | 'append' | 'pop' | 'truncate';
+export type SessionAction = 'list' | 'get' | 'put' | 'clear' | 'items' | 'append' | 'pop' | 'truncate' | 'lease';
 
 /**
  * Options of both HTTP handlers.
@@ -23,7 +23,8 @@ export type SessionAction = 'list' | 'get' | 'put' | 'clear' | 'items' | 'append
 export interface SessionsHandlerOptions<R> {
   /**
    * The path the routes live under: `GET {basePath}`, `GET|PUT|DELETE {basePath}/{identifier}`,
-   * `GET|POST|DELETE {basePath}/{identifier}/items`, `DELETE {basePath}/{identifier}/items/last`.
+   * `GET|POST|DELETE {basePath}/{identifier}/items`, `DELETE {basePath}/{identifier}/items/last`,
+   * `POST|PUT|DELETE {basePath}/{identifier}/lease`.
    * Use `''` to serve them at the root. Requests outside it go to `next()` (Node edge, when
    * given) or get a 404.
    * @defaultValue `'/sessions'`

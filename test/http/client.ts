@@ -240,6 +240,7 @@ export function templateOf(path: string): string | null {
   const sub = rest.slice(slash);
   if (sub === '/items') return '/sessions/{identifier}/items';
   if (sub === '/items/last') return '/sessions/{identifier}/items/last';
+  if (sub === '/lease') return '/sessions/{identifier}/lease';
   return null;
 }
 

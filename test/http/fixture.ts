@@ -38,6 +38,9 @@ function faultyStore(): SessionStore {
     items: async (query) => (fault(query.id), inner.items(query)),
     pop: async (input) => (fault(input.id), inner.pop(input)),
     truncate: async (input) => (fault(input.id), inner.truncate(input)),
+    acquire: async (input) => (fault(input.id), inner.acquire(input)),
+    renew: async (input) => (fault(input.id), inner.renew(input)),
+    release: async (input) => (fault(input.id), inner.release(input)),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

@@ -1,7 +1,7 @@
 /**
  * Hostile input against the node:http host and the fetch edge, on every route (the item log's
- * too): thousands of random requests (odd methods, odd percent-encodings, odd headers and
- * idempotency keys, odd seqs, deep and poisonous bodies) never get a 5xx, never crash the
+ * and the lease's too): thousands of random requests (odd methods, odd percent-encodings, odd
+ * headers, idempotency keys and fences, odd seqs, deep and poisonous bodies) never get a 5xx, never crash the
  * server, never pollute a prototype and never leak internals.
  */
 import { createServer } from 'node:http';
@@ -21,8 +21,10 @@ const SEGMENTS = [
   '/items', '/items', '/items', '/items/last', '/items/last', '/items/', '/items/first', '/items%2Flast', '/ITEMS',
   '?after=1', '?after=-1', '?after=1.5', '?after=1e3', '?after=99999999999999999', '?before=2', '?before=0',
   '?after=0&before=0', '?order=desc', '?order=up', '?order=desc&order=asc', '?after=1&after=1',
+  '/lease', '/lease', '/lease/', '/LEASE', '/lease%2F', '/leases',
 ];
 const IDS = ['a', 'a', 'x.y', 'user-42:thread-7', 'fresh', 'nobody', '%ZZ', '..', 'a%2Fb', '__proto__', 'constructor'];
+const FENCES = ['1', '1', '2', '3', '0', '-1', '1.5', '1e3', '01', '', ' ', 'abc', '9007199254740991', '9007199254740993', '1, 2', '__proto__'];
 const ITEM_PATHS = ['/items', '/items', '/items', '/items/last', '/items?', '/items?order=desc&limit=2', '/items?after=1', '/items?before=2'];
 const PREFIXES = ['/sessions', '/sessions/', '/sessions/', '/sessions/', '/session', '/', '/SESSIONS/', '/sessions/../sessions/'];
 const METHODS = ['GET', 'GET', 'HEAD', 'PUT', 'PUT', 'PUT', 'DELETE', 'DELETE', 'POST', 'POST', 'POST', 'PATCH', 'OPTIONS', 'PROPFIND', 'PURGE'];
@@ -63,6 +65,7 @@ const headers = (types: string[]) =>
       'if-match': fc.constantFrom(...TAGS),
       'if-none-match': fc.constantFrom(...TAGS),
       'idempotency-key': fc.constantFrom(...KEYS),
+      'session-fence': fc.constantFrom(...FENCES),
       accept: fc.constantFrom('*/*', 'text/html', 'application/problem+json'),
     },
     { requiredKeys: [] },
@@ -88,7 +91,22 @@ const itemRequest = fc.record({
   body: fc.oneof(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 5 }).map((items) => JSON.stringify({ items })), body),
 });
 
-const request = fc.oneof({ arbitrary: anyRequest, weight: 3 }, { arbitrary: itemRequest, weight: 1 });
+/** A lease body: odd ttls, and waits short enough that a held lease answers at once. */
+const leaseBody = fc
+  .record({ ttl: fc.oneof(fc.integer({ min: -5, max: 90_000_000 }), fc.double(), fc.string()), wait: fc.integer({ min: -2, max: 20 }) }, { requiredKeys: [] })
+  .map((b) => JSON.stringify(b));
+
+/** The lease routes of sessions that exist, that do not, and of odd ids, with lease-shaped bodies more often. */
+const leaseRequest = fc.record({
+  method: fc.constantFrom('POST', 'POST', 'PUT', 'PUT', 'DELETE', 'DELETE', 'GET', 'HEAD', 'PATCH'),
+  path: fc
+    .tuple(fc.constantFrom(...IDS), fc.constantFrom('/lease', '/lease', '/lease', '/lease?x=1', '/lease/'), fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 1 }))
+    .map(([id, p, s]) => `/sessions/${id}${p}${s.join('')}`),
+  headers: headers(['application/json', 'application/json', 'application/json', ...TYPES]),
+  body: fc.oneof(fc.constant(undefined), leaseBody, leaseBody, body.filter((b) => typeof b !== 'string' || !b.includes('wait'))),
+});
+
+const request = fc.oneof({ arbitrary: anyRequest, weight: 3 }, { arbitrary: itemRequest, weight: 1 }, { arbitrary: leaseRequest, weight: 1 });
 
 function checkAnswer(status: number, contentType: string | undefined, text: string, what: string): void {
   statuses.add(status);
@@ -127,7 +145,7 @@ describe('hostile requests', () => {
     );
     expect(errors).toEqual([]);
     // The run reached the interesting answers, not just one kind of refusal.
-    for (const status of [200, 201, 400, 404, 405, 412, 415]) expect(statuses).toContain(status);
+    for (const status of [200, 201, 400, 404, 405, 409, 412, 415]) expect(statuses).toContain(status);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
     expect((await send(host.url, 'GET', '/sessions?limit=1')).status).toBe(200);

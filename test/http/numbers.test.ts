@@ -1,7 +1,7 @@
 /**
  * Extreme numbers in every numeric HTTP field — `ttl` in a PUT or POST …/items body,
  * `replaceAfter`, the `limit`, `after` and `before` queries, the versions of
- * `If-Match`/`If-None-Match` — against a real node:http server: never a 5xx, always a 2xx/304
+ * `If-Match`/`If-None-Match`, a lease's `ttl` and `wait`, `Session-Fence` — against a real node:http server: never a 5xx, always a 2xx/304
  * or a 4xx problem, and afterwards the list, the session and its items still answer.
  */
 import { createServer } from 'node:http';
@@ -153,6 +153,52 @@ describe('extreme numbers in every numeric HTTP field', () => {
         await expectStillReadable(id);
       }),
       { numRuns: 300 },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('ttl and wait in a POST or PUT …/lease body: never a 5xx, and a refusal takes no lease', async () => {
+    const field = fc.constantFrom('ttl', 'wait');
+    await fc.assert(
+      fc.asyncProperty(numberText, fc.boolean(), field, fc.constantFrom('POST', 'PUT'), async (text, quoted, name, method) => {
+        const id = nextId();
+        const fence = method === 'PUT' ? (await send(host.url, 'POST', `/sessions/${id}/lease`)).body.fence : undefined;
+        const headers: Record<string, string> = fence === undefined ? JSON_BODY : { ...JSON_BODY, 'session-fence': String(fence) };
+        // Only 0 is a wait that does not wait: a queued acquire would hold the case up (the lease is free anyway).
+        const body = `{"${name}":${quoted ? JSON.stringify(text) : text}}`;
+        const r = await send(host.url, method, `/sessions/${id}/lease`, { headers, body });
+        expectAnswered(r, `${method} lease ${body}`);
+        if (method === 'POST' && r.status >= 400) {
+          expect((await send(host.url, 'POST', `/sessions/${id}/lease`)).status).toBe(201);
+        }
+        if (method === 'PUT') expect([200, 400], r.text).toContain(r.status);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300, examples: [['1e308', false, 'ttl', 'POST'], ['86400000', false, 'ttl', 'PUT'], ['-0', false, 'wait', 'POST']] },
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('Session-Fence on every write and lease route: never a 5xx, and a refused write changes nothing', async () => {
+    const routes = fc.constantFrom('PUT', 'DELETE', 'POST items', 'DELETE items', 'DELETE items/last', 'PUT lease', 'DELETE lease');
+    await fc.assert(
+      fc.asyncProperty(numberText, routes, async (text, route) => {
+        const id = nextId();
+        await withItems(id);
+        const live = (await send(host.url, 'POST', `/sessions/${id}/lease`)).body.fence;
+        const [verb, path] = route.split(' ') as [string, string | undefined];
+        const headers: Record<string, string> = { 'session-fence': text.trim() === '' ? '0' : text };
+        const query = path === 'items' ? '?after=1' : '';
+        const options = verb === 'PUT' && path === undefined ? { headers: { ...headers, ...JSON_BODY }, body: '{"data":2}' }
+          : verb === 'POST' ? { headers: { ...headers, ...JSON_BODY }, body: '{"items":[6]}' } : { headers };
+        const r = await send(host.url, verb, `/sessions/${id}${path === undefined ? '' : `/${path}`}${query}`, options);
+        expectAnswered(r, `${route} Session-Fence: ${text}`);
+        if (r.status >= 400) {
+          expect((await send(host.url, 'GET', `/sessions/${id}`)).body.session).toMatchObject({ version: 1, itemCount: 5 });
+        } else expect(Number(text)).toBe(live);
+        await expectStillReadable(id);
+      }),
+      { numRuns: 300, examples: [['1', 'PUT'], ['1', 'DELETE lease'], ['9007199254740993', 'POST items'], ['1.0', 'PUT lease']] },
     );
     expect(errors).toEqual([]);
   });

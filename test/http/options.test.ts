@@ -99,6 +99,34 @@ describe('HTTP handler options', () => {
     ]);
   });
 
+  it('authorize sees lease for the three lease routes, and the write action for a fenced write', async () => {
+    const seen: unknown[] = [];
+    const handler = createFetchHandler(new SessionManager(), {
+      authorize: (_request, action, id, query) => {
+        seen.push([action, id, query]);
+        return id !== 'no';
+      },
+    });
+    const taken = await handler(new Request('http://h/sessions/a/lease', { method: 'POST' }));
+    expect(taken.status).toBe(201);
+    const { fence } = await taken.json();
+    const fenced = { 'session-fence': String(fence) };
+    const put = new Request('http://h/sessions/a', { method: 'PUT', headers: { ...fenced, 'content-type': 'application/json' }, body: '{"data":1}' });
+    expect((await handler(put)).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/a/lease', { method: 'PUT', headers: fenced }))).status).toBe(200);
+    expect((await handler(new Request('http://h/sessions/a/lease', { method: 'DELETE', headers: fenced }))).status).toBe(204);
+    // Refused before the fence is read: a malformed one is never looked at.
+    const denied = new Request('http://h/sessions/no/lease', { method: 'DELETE', headers: { 'session-fence': 'x' } });
+    expect((await handler(denied)).status).toBe(403);
+    expect(seen).toEqual([
+      ['lease', 'a', {}],
+      ['put', 'a', {}],
+      ['lease', 'a', {}],
+      ['lease', 'a', {}],
+      ['lease', 'no', {}],
+    ]);
+  });
+
   it('a SessionError thrown by authorize answers its status; any other throw 500, reported to onError', async () => {
     const reported: unknown[] = [];
     const handler = createFetchHandler(new SessionManager(), {
