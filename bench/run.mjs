@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the named suites (default: all) one after another,
- * each in its own Node process. Suites: memory, redis, http, cluster, items.
+ * each in its own Node process. Suites: memory, redis, http, cluster, items, leases.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ const SUITES = {
   http: [],
   cluster: [],
   items: ['--expose-gc'],
+  leases: ['--expose-gc'],
 };
 
 const asked = process.argv.slice(2);
