@@ -6,29 +6,8 @@
 import { LRUCache } from 'lru-cache';
 import { optionError, whole } from '../src/checks.js';
 import type { PayloadTooLargeError } from '../src/errors.js';
-import type {
-  EpochMilliseconds,
-  SessionRecord,
-  SessionStore,
-  StoreAppendInput,
-  StoreAppendResult,
-  StoreDeleteInput,
-  StoreItemsPage,
-  StoreItemsQuery,
-  StoreListQuery,
-  StorePopInput,
-  StorePopResult,
-  StoreAcquireInput,
-  StoreAcquireResult,
-  StorePutInput,
-  StoreReleaseInput,
-  StoreRenewInput,
-  StoreTouchInput,
-  StoreTruncateInput,
-  StoreTruncateResult,
-  StoreWriteResult,
-} from '../src/types.js';
-import { RecordStore, type RecordMap } from './memory/record-store.js';
+import type { SessionRecord } from '../src/types.js';
+import { InProcessStore, type RecordMap } from './memory/record-store.js';
 import type { MemoryStoreOptions } from './memory/store.js';
 
 /** Options of {@link LruStore}. */
@@ -95,9 +74,7 @@ function lruRecords(
  * const sessions = new SessionManager({ store: new LruStore({ max: 5_000, maxBytes: 256 * 1024 * 1024 }) });
  * ```
  */
-export class LruStore implements SessionStore {
-  readonly #records: RecordStore;
-
+export class LruStore extends InProcessStore {
   /**
    * @param options - bounds, clock and sweep interval
    * @throws `TypeError` naming the option that is wrong
@@ -105,79 +82,6 @@ export class LruStore implements SessionStore {
   constructor(options: LruStoreOptions = {}) {
     const max = whole('max', options.max, 1, MAX_ENTRIES, optionError) ?? 10_000;
     const maxBytes = whole('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER, optionError);
-    this.#records = new RecordStore(options, (evicted, logBytes) => lruRecords(max, maxBytes, evicted, logBytes), maxBytes);
-  }
-
-  /** How many sessions are held, counting expired ones not yet swept. */
-  get size(): number {
-    return this.#records.size;
-  }
-
-  /** How many leases are held, counting expired ones not yet swept. */
-  get leaseCount(): number {
-    return this.#records.leases.size;
-  }
-
-  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
-  purgeStale(): void {
-    this.#records.purgeStale();
-  }
-
-  get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
-    return this.#records.get(id, now);
-  }
-
-  /** As the contract says; a session (with its items) larger than `maxBytes` is refused, the previous one kept. */
-  put(input: StorePutInput): Promise<StoreWriteResult> {
-    return this.#records.put(input);
-  }
-
-  touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
-    return this.#records.touch(input);
-  }
-
-  delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
-    return this.#records.delete(input);
-  }
-
-  list(query: StoreListQuery): Promise<SessionRecord[]> {
-    return this.#records.list(query);
-  }
-
-  /** As the contract says; an append that makes the session larger than `maxBytes` is refused, nothing changed. */
-  append(input: StoreAppendInput): Promise<StoreAppendResult> {
-    return this.#records.append(input);
-  }
-
-  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
-    return this.#records.items(query);
-  }
-
-  pop(input: StorePopInput): Promise<StorePopResult> {
-    return this.#records.pop(input);
-  }
-
-  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
-    return this.#records.truncate(input);
-  }
-
-  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
-    return this.#records.leases.acquire(input);
-  }
-
-  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
-    return this.#records.leases.renew(input);
-  }
-
-  async release(input: StoreReleaseInput): Promise<boolean> {
-    return this.#records.leases.release(input);
-  }
-
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
-  async close(): Promise<void> {
-    this.#records.close();
+    super(options, (evicted, logBytes) => lruRecords(max, maxBytes, evicted, logBytes), maxBytes);
   }
 }

@@ -28,6 +28,8 @@ export type {
 } from './items.js';
 export type { Lease, LeaseOptions } from './leases.js';
 export { MemoryStore } from '../adapters/memory/store.js';
+export { InProcessStore } from '../adapters/memory/record-store.js';
+export type { RecordMap, RecordMapFactory } from '../adapters/memory/record-store.js';
 export type { MemoryStoreOptions } from '../adapters/memory/store.js';
 export {
   FencedError,

@@ -12,6 +12,9 @@ import type {
   ItemRecord,
   Milliseconds,
   SessionRecord,
+  SessionStore,
+  StoreAcquireInput,
+  StoreAcquireResult,
   StoreAppendInput,
   StoreAppendResult,
   StoreDeleteInput,
@@ -21,6 +24,8 @@ import type {
   StorePopInput,
   StorePopResult,
   StorePutInput,
+  StoreReleaseInput,
+  StoreRenewInput,
   StoreTouchInput,
   StoreTruncateInput,
   StoreTruncateResult,
@@ -33,7 +38,7 @@ import { SortedIds } from './sorted-ids.js';
 import type { MemoryStoreOptions } from './store.js';
 
 /**
- * Where a {@link RecordStore} keeps records by id. A map that drops records by itself (an LRU
+ * Where a {@link InProcessStore} keeps records by id. A map that drops records by itself (an LRU
  * eviction) reports each one to the `evicted` callback its factory was given.
  */
 export interface RecordMap {
@@ -71,27 +76,34 @@ function expiry(idle: number | null, createdAt: number, maxLifetime: number | nu
 }
 
 /**
- * A `SessionStore` over a {@link RecordMap}. Every method runs synchronously inside its
- * promise, so each is atomic. Records are never changed in place (a write stores a new
- * object), so the ones it returns stay as they were. A session's items live beside its record,
- * in an {@link ItemLog} of their own, removed with it. Leases live in a {@link LeaseTable};
- * a write with a `fence` is checked against it first, in the same synchronous step.
+ * The in-process store both `MemoryStore` and `LruStore` are: a `SessionStore` over a
+ * {@link RecordMap} that each of them chooses (a `Map`; an LRU cache). Every method runs
+ * synchronously inside its promise, so each is atomic. Records are never changed in place (a
+ * write stores a new object), so the ones it returns stay as they were. A session's items live
+ * beside its record, in a log of their own, removed with it. Leases live in a table of their
+ * own; a write with a `fence` is checked against it first, in the same synchronous step.
  */
-export class RecordStore {
+export abstract class InProcessStore implements SessionStore {
   readonly #ids = new SortedIds();
   readonly #expiries = new ExpiryQueue();
   readonly #records: RecordMap;
   /** The item log of each session that has had items. */
   readonly #logs = new Map<string, ItemLog>();
   /** The leases, beside the records: never evicted with them, not removed with a session. */
-  readonly leases = new LeaseTable(() => this.#sweep());
+  readonly #leases = new LeaseTable(() => this.#sweep());
   readonly #now: () => EpochMilliseconds;
   readonly #sweepInterval: Milliseconds;
   /** Most bytes of one session (data, id and items), or `undefined` for no bound. */
   readonly #maxBytes: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: MemoryStoreOptions, makeRecords: RecordMapFactory, maxBytes?: number) {
+  /**
+   * @param options - clock and sweep interval
+   * @param makeRecords - makes the map the records are kept in
+   * @param maxBytes - most bytes of one session (data, id and items), or `undefined` for no bound
+   * @throws `TypeError` naming the option that is wrong
+   */
+  protected constructor(options: MemoryStoreOptions, makeRecords: RecordMapFactory, maxBytes?: number) {
     const { now = Date.now } = options;
     if (typeof now !== 'function') throw new TypeError('now must be a function returning ms since epoch');
     const sweepInterval = duration('sweepInterval', options.sweepInterval, optionError) ?? 1000;
@@ -110,8 +122,14 @@ export class RecordStore {
     );
   }
 
+  /** How many sessions are held, counting expired ones not yet swept. */
   get size(): number {
     return this.#records.size;
+  }
+
+  /** How many leases are held, counting expired ones not yet swept. */
+  get leaseCount(): number {
+    return this.#leases.size;
   }
 
   #live(id: string, now: EpochMilliseconds, use: boolean): SessionRecord | undefined {
@@ -156,9 +174,10 @@ export class RecordStore {
     this.#timer ??= setInterval(() => this.purgeStale(), this.#sweepInterval).unref();
   }
 
+  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
   purgeStale(): void {
     const now = this.#now();
-    this.leases.purge(now);
+    this.#leases.purge(now);
     for (let due = this.#expiries.popDue(now); due; due = this.#expiries.popDue(now)) {
       const record = this.#records.peek(due.id);
       if (record?.expiresAt != null && record.expiresAt <= now) this.#remove(due.id);
@@ -175,7 +194,7 @@ export class RecordStore {
 
   async put(input: StorePutInput): Promise<StoreWriteResult> {
     const { id, now, ifVersion } = input;
-    this.leases.check(id, input.fence, now);
+    this.#leases.check(id, input.fence, now);
     const current = this.#live(id, now, false);
     if (this.#maxBytes !== undefined) this.#checkSize(id, Buffer.byteLength(input.data), this.#logs.get(id)?.bytes ?? 0);
     if (ifVersion !== undefined && ifVersion !== (current?.version ?? 0)) {
@@ -197,7 +216,7 @@ export class RecordStore {
   }
 
   async touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
-    this.leases.check(input.id, input.fence, input.now);
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, true);
     if (current === undefined) return undefined;
     const record = { ...current, expiresAt: expiry(input.idleExpiresAt, current.createdAt, input.maxLifetime) };
@@ -206,7 +225,7 @@ export class RecordStore {
   }
 
   async delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
-    this.leases.check(input.id, input.fence, input.now);
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const currentVersion = current?.version ?? 0;
     if (current === undefined || (input.ifVersion !== undefined && input.ifVersion !== currentVersion)) {
@@ -247,7 +266,7 @@ export class RecordStore {
     if (remembered !== undefined) {
       return { ok: true, version: remembered.version, firstSeq: remembered.firstSeq, lastSeq: remembered.lastSeq, replayed: true };
     }
-    this.leases.check(id, input.fence, now);
+    this.#leases.check(id, input.fence, now);
     if (ifVersion !== undefined && ifVersion !== version) return { ok: false, reason: 'version', currentVersion: version, lastSeq };
     const after = input.replaceAfter ?? lastSeq;
     if (after > lastSeq) return { ok: false, reason: 'replaceAfter', currentVersion: version, lastSeq };
@@ -284,7 +303,7 @@ export class RecordStore {
   }
 
   async pop(input: StorePopInput): Promise<StorePopResult> {
-    this.leases.check(input.id, input.fence, input.now);
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -296,7 +315,7 @@ export class RecordStore {
   }
 
   async truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
-    this.leases.check(input.id, input.fence, input.now);
+    this.#leases.check(input.id, input.fence, input.now);
     const current = this.#live(input.id, input.now, false);
     const version = current?.version ?? 0;
     if (input.ifVersion !== undefined && input.ifVersion !== version) return { ok: false, currentVersion: version };
@@ -316,7 +335,23 @@ export class RecordStore {
     return record;
   }
 
-  close(): void {
+  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
+    return this.#leases.acquire(input);
+  }
+
+  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
+    return this.#leases.renew(input);
+  }
+
+  async release(input: StoreReleaseInput): Promise<boolean> {
+    return this.#leases.release(input);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
   }

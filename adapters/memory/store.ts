@@ -3,30 +3,8 @@
  *
  * @module
  */
-import type {
-  EpochMilliseconds,
-  Milliseconds,
-  SessionRecord,
-  SessionStore,
-  StoreAppendInput,
-  StoreAppendResult,
-  StoreDeleteInput,
-  StoreItemsPage,
-  StoreItemsQuery,
-  StoreListQuery,
-  StorePopInput,
-  StorePopResult,
-  StoreAcquireInput,
-  StoreAcquireResult,
-  StorePutInput,
-  StoreReleaseInput,
-  StoreRenewInput,
-  StoreTouchInput,
-  StoreTruncateInput,
-  StoreTruncateResult,
-  StoreWriteResult,
-} from '../../src/types.js';
-import { RecordStore, type RecordMap } from './record-store.js';
+import type { EpochMilliseconds, Milliseconds, SessionRecord } from '../../src/types.js';
+import { InProcessStore, type RecordMap } from './record-store.js';
 
 /** Options of {@link MemoryStore} (and of `LruStore`, which adds its bounds). */
 export interface MemoryStoreOptions {
@@ -64,85 +42,12 @@ class PlainRecordMap extends Map<string, SessionRecord> implements RecordMap {
  * const sessions = new SessionManager({ store: new MemoryStore({ sweepInterval: 5_000 }) });
  * ```
  */
-export class MemoryStore implements SessionStore {
-  readonly #records: RecordStore;
-
+export class MemoryStore extends InProcessStore {
   /**
    * @param options - clock and sweep interval
    * @throws `TypeError` naming the option that is wrong
    */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#records = new RecordStore(options, () => new PlainRecordMap());
-  }
-
-  /** How many sessions are held, counting expired ones not yet swept. */
-  get size(): number {
-    return this.#records.size;
-  }
-
-  /** How many leases are held, counting expired ones not yet swept. */
-  get leaseCount(): number {
-    return this.#records.leases.size;
-  }
-
-  /** Removes every expired session (and lease) now (the sweep timer does this every `sweepInterval`). */
-  purgeStale(): void {
-    this.#records.purgeStale();
-  }
-
-  get(id: string, now: EpochMilliseconds): Promise<SessionRecord | undefined> {
-    return this.#records.get(id, now);
-  }
-
-  put(input: StorePutInput): Promise<StoreWriteResult> {
-    return this.#records.put(input);
-  }
-
-  touch(input: StoreTouchInput): Promise<SessionRecord | undefined> {
-    return this.#records.touch(input);
-  }
-
-  delete(input: StoreDeleteInput): Promise<StoreWriteResult> {
-    return this.#records.delete(input);
-  }
-
-  list(query: StoreListQuery): Promise<SessionRecord[]> {
-    return this.#records.list(query);
-  }
-
-  append(input: StoreAppendInput): Promise<StoreAppendResult> {
-    return this.#records.append(input);
-  }
-
-  items(query: StoreItemsQuery): Promise<StoreItemsPage | undefined> {
-    return this.#records.items(query);
-  }
-
-  pop(input: StorePopInput): Promise<StorePopResult> {
-    return this.#records.pop(input);
-  }
-
-  truncate(input: StoreTruncateInput): Promise<StoreTruncateResult> {
-    return this.#records.truncate(input);
-  }
-
-  async acquire(input: StoreAcquireInput): Promise<StoreAcquireResult> {
-    return this.#records.leases.acquire(input);
-  }
-
-  async renew(input: StoreRenewInput): Promise<EpochMilliseconds | undefined> {
-    return this.#records.leases.renew(input);
-  }
-
-  async release(input: StoreReleaseInput): Promise<boolean> {
-    return this.#records.leases.release(input);
-  }
-
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
-  async close(): Promise<void> {
-    this.#records.close();
+    super(options, () => new PlainRecordMap());
   }
 }
