@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMANDS, HELP, USAGE } from './commands.mjs';
-import { UsageError } from './io.mjs';
+import { Failure, UsageError } from './io.mjs';
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },
@@ -29,8 +29,8 @@ function redact(url) {
   }
 }
 
-/** Opens the store `spec` names: memory, lru or a redis:// URL. */
-async function openStore(spec, keyPrefix) {
+/** Opens the store `spec` (from --store when `fromFlag`, else SESSION_STORE) names: memory, lru or a redis:// URL. */
+async function openStore(spec, keyPrefix, fromFlag) {
   const value = (spec ?? '').trim();
   if (keyPrefix !== undefined && !/^rediss?:\/\//i.test(value)) throw new UsageError('--key-prefix needs a redis:// store');
   if (value === '' || value === 'memory') {
@@ -46,7 +46,9 @@ async function openStore(spec, keyPrefix) {
     const options = keyPrefix === undefined ? { url: value } : { url: value, prefix: keyPrefix };
     return { store: new RedisStore(options), label: `Redis store at ${redact(value)}` };
   }
-  throw new UsageError(`--store (or SESSION_STORE) must be memory, lru or a redis:// URL; got ${JSON.stringify(value)}`);
+  // A bad flag is a usage error; a bad environment is a failure to open the store.
+  const problem = `must be memory, lru or a redis:// URL; got ${JSON.stringify(value)}`;
+  throw fromFlag ? new UsageError(`--store ${problem}`) : new Failure('invalid_store', `SESSION_STORE ${problem}`);
 }
 
 function fail(message) {
@@ -90,7 +92,7 @@ export async function run(argv) {
     if (name !== 'serve' && !/^rediss?:\/\//i.test((spec ?? '').trim())) {
       throw new UsageError(`${name} needs --store redis://… (or SESSION_STORE): a memory store starts empty`);
     }
-    const opened = await openStore(spec, values['key-prefix']);
+    const opened = await openStore(spec, values['key-prefix'], values.store !== undefined);
     const { SessionManager } = await import('agent-sessions');
     manager = new SessionManager({ store: opened.store });
     if (name === 'serve') {
