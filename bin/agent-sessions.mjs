@@ -74,6 +74,7 @@ export async function run(argv) {
     return 2;
   }
   let manager;
+  let serving = false;
   try {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -97,6 +98,7 @@ export async function run(argv) {
     manager = new SessionManager({ store: opened.store });
     if (name === 'serve') {
       await command.run({ manager, label: opened.label, values, positionals, fail });
+      serving = true;
       return await new Promise(() => {});
     }
     await command.run({ manager, values, positionals });
@@ -109,7 +111,7 @@ export async function run(argv) {
     console.error(`agent-sessions ${name}: ${err?.code ?? 'error'}: ${err?.message ?? err}`);
     return 1;
   } finally {
-    if (name !== 'serve') await manager?.close().catch(() => {});
+    if (!serving) await manager?.close().catch(() => {});
   }
 }
 
