@@ -2,11 +2,12 @@
  * The `agent-sessions` command as a shell user runs it: the built bin as a child process
  * against the real Redis, under a key prefix of its own (removed at the end).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import pkg from '../package.json' with { type: 'json' };
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = 'bin/agent-sessions.mjs';
@@ -59,6 +60,16 @@ function pipeExport(from: string, to: string): Promise<[number | null, Result]> 
   const imported = new Promise<Result>((resolve) => importer.on('close', (code) => resolve({ code, stdout, stderr })));
   return Promise.all([exported, imported]);
 }
+
+describe('the agent-sessions bin in the package', () => {
+  it('is the package bin, and npm pack ships it with the modules it imports', () => {
+    expect(pkg.bin).toEqual({ 'agent-sessions': bin });
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const [packed] = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [{ files: { path: string }[] }];
+    const files = packed.files.map((f) => f.path).filter((f) => f.startsWith('bin/'));
+    expect(files.sort()).toEqual(['bin/agent-sessions.mjs', 'bin/commands.mjs', 'bin/io.mjs', 'bin/serve.mjs']);
+  });
+});
 
 describe.runIf(redisUrl)('agent-sessions (bin) against Redis', () => {
   afterAll(async () => {
