@@ -26,7 +26,7 @@ const PLUGIN = 'ours as Fastify plugin';
 const SUBJECTS = [
   { name: PLAIN, role: 'limit', note: "Fastify 5 get/put routes with Fastify's JSON parser: manager.get / manager.put(id, body.data), reply.send({ session })" },
   { name: PLUGIN, role: 'ours', note: "app.register(sessionsPlugin, { manager, prefix: '/sessions' }): the plugin's routes read the body themselves" },
-  { name: "ours as Fastify plugin, Fastify's parser", role: 'ours', note: 'the same with useFastifyParser: true (Fastify parses the body, the plugin checks it)' },
+  { name: 'ours, useFastifyParser', role: 'ours', note: 'the same with useFastifyParser: true (Fastify parses the body, the plugin checks it)' },
 ];
 
 const child = fileURLToPath(new URL('./http-server.mjs', import.meta.url));

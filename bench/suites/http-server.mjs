@@ -150,10 +150,10 @@ async function build() {
       return app.server;
     }
     case 'ours as Fastify plugin':
-    case "ours as Fastify plugin, Fastify's parser": {
+    case 'ours, useFastifyParser': {
       const { sessionsPlugin } = await import(entry('fastify.js').href);
       const app = Fastify();
-      const useFastifyParser = subject.endsWith("Fastify's parser");
+      const useFastifyParser = subject === 'ours, useFastifyParser';
       await app.register(sessionsPlugin, { manager: await ourManager(), prefix: '/sessions', useFastifyParser });
       await app.ready();
       return app.server;
