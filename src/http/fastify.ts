@@ -11,10 +11,11 @@ import type { SessionManager } from '../manager.js';
 import { SessionsCore } from './core.js';
 import { readBody } from './node.js';
 import { PROBLEM_TYPE, problemOf } from './problem.js';
-import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionsHandlerOptions } from './types.js';
+import type { SessionsQuery } from './parse.js';
+import { NOT_PARSED, type CoreResponse, type HostAdapter, type SessionAction, type SessionsHandlerOptions } from './types.js';
 
 /** Options of {@link sessionsPlugin}; `authorize` receives the `FastifyRequest`. */
-export interface SessionsPluginOptions extends Omit<SessionsHandlerOptions<FastifyRequest>, 'basePath'> {
+export interface SessionsPluginOptions extends Omit<SessionsHandlerOptions<FastifyRequest>, 'basePath' | 'authorize' | 'onError'> {
   /** The sessions to serve. */
   manager: SessionManager<unknown>;
   /**
@@ -32,6 +33,19 @@ export interface SessionsPluginOptions extends Omit<SessionsHandlerOptions<Fasti
    * @defaultValue `false`
    */
   useFastifyParser?: boolean;
+  /**
+   * Decides whether a request may run, as on the other hosts (docs/http.md); it receives the
+   * `FastifyRequest`, with whatever `onRequest` hooks put on it.
+   *
+   * @defaultValue none: every request is allowed
+   */
+  authorize?(request: FastifyRequest, action: SessionAction, id: string | undefined, query: SessionsQuery): boolean | Promise<boolean>;
+  /**
+   * Called with every error that answers 5xx, for logging.
+   *
+   * @defaultValue the Fastify logger, at `error`
+   */
+  onError?(error: unknown): void;
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'];

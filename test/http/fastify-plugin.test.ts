@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sessionsPluginDefault, { sessionsPlugin } from '../../src/http/fastify.js';
 import { describeHttpHost, type RunningHost } from './cases.js';
 import { json, send } from './client.js';
-import { fixtureManager, fixtureOptions, uid } from './fixture.js';
+import { FAIL_500, fixtureManager, fixtureOptions, uid } from './fixture.js';
 
 const options = () => fixtureOptions((request: FastifyRequest, name: string) => request.headers[name] as string | undefined);
 
@@ -86,5 +86,14 @@ describe("sessionsPlugin keeps Fastify's lifecycle", () => {
     expect(incoming).toBeDefined();
     const done = lines.find((l) => l.msg === 'request completed' && l.reqId === incoming!.reqId);
     expect((done!.res as { statusCode: number }).statusCode).toBe(404);
+  });
+
+  it('reports a 5xx cause to the Fastify logger, not to the client', async () => {
+    const id = uid(FAIL_500);
+    const r = await send(host.url, 'GET', `/api/sessions/${id}`, { headers: { authorization: 'Bearer good' }, hostAnswer: true });
+    expect(r.status).toBe(500);
+    expect(r.text).not.toContain('hunter2');
+    const logged = lines.find((l) => l.msg === 'agent-sessions: request failed' && String((l.err as { message?: string }).message).includes('hunter2'));
+    expect(logged?.level).toBe(50);
   });
 });
