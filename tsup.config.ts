@@ -6,6 +6,7 @@ export default defineConfig({
     lru: 'adapters/lru.ts',
     redis: 'adapters/redis/index.ts',
     http: 'src/http/index.ts',
+    fastify: 'src/http/fastify.ts',
     conformance: 'test/conformance/index.ts',
     adk: 'frameworks/adk/index.ts',
     langgraph: 'frameworks/langgraph/index.ts',

@@ -149,6 +149,15 @@ async function build() {
       await app.ready();
       return app.server;
     }
+    case 'ours as Fastify plugin':
+    case 'ours, useFastifyParser': {
+      const { sessionsPlugin } = await import(entry('fastify.js').href);
+      const app = Fastify();
+      const useFastifyParser = subject === 'ours, useFastifyParser';
+      await app.register(sessionsPlugin, { manager: await ourManager(), prefix: '/sessions', useFastifyParser });
+      await app.ready();
+      return app.server;
+    }
     default:
       throw new Error(`unknown subject ${subject}`);
   }
