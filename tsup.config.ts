@@ -19,5 +19,7 @@ export default defineConfig({
   target: 'node20',
   // import.meta.url in the CommonJS build too (telemetry.ts resolves the optional API from it).
   shims: true,
+  // Keep `node:` on built-in imports, so the package test tells them from packages.
+  removeNodeProtocol: false,
   external: ['ioredis', 'lru-cache', 'vitest', 'fast-check'],
 });
