@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the named suites (default: all) one after another,
- * each in its own Node process. Suites: memory, redis, http, cluster, items, leases.
+ * each in its own Node process. Suites: memory, redis, http, cluster, items, leases, telemetry.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,7 @@ const SUITES = {
   cluster: [],
   items: ['--expose-gc'],
   leases: ['--expose-gc'],
+  telemetry: [],
 };
 
 const asked = process.argv.slice(2);

@@ -115,20 +115,32 @@ function deadlineExpired(err: unknown): boolean {
   return err instanceof StoreUnavailableError && (err.cause as Error | undefined)?.name === 'TimeoutError';
 }
 
+/** Where the API keeps its globals (its documented key for major version 1). */
+const REGISTRY = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * The loaded API when a tracer or meter provider is registered, else `null`: one property
+ * read per call once the API is loaded, so an operation without an SDK costs next to nothing.
+ */
+function registered(): Loaded | null {
+  const t = loaded === undefined ? load() : loaded;
+  if (t === null) return null;
+  const globals = (globalThis as Record<symbol, { trace?: unknown; metrics?: unknown } | undefined>)[REGISTRY];
+  return globals?.trace !== undefined || globals?.metrics !== undefined ? t : null;
+}
+
 /**
  * Runs `run` as operation `op`: directly when telemetry is off, else inside a span
  * `agent-sessions.<op>` started under the caller's active context, recording its metrics.
  */
-function traced(store: object, op: string, args: unknown[], run: () => Promise<unknown>): Promise<unknown> {
-  const t = loaded === undefined ? load() : loaded;
-  if (t === null) return run();
+function traced(t: Loaded, store: object, op: string, args: unknown[], run: () => Promise<unknown>): Promise<unknown> {
   const { api } = t;
   // The global tracer provider is the API's proxy; registering an SDK sets its delegate.
   const tracers = (api.trace.getTracerProvider() as Api.ProxyTracerProvider).getDelegate();
   const tracing = tracers !== t.noopTracers;
   const meters = api.metrics.getMeterProvider();
   const measuring = measures(t, meters);
-  if (!tracing && !measuring) return run();
+  if (!tracing && !measuring) return run(); // registered, but the API's no-ops
   const attributes: Api.Attributes = {
     'agent_sessions.operation': op,
     'agent_sessions.store': store.constructor.name,
@@ -180,7 +192,8 @@ export function instrument(proto: object): void {
   for (const op of Object.keys(OPERATIONS)) {
     const plain = methods[op]!;
     methods[op] = function (this: { store: object }, ...args: unknown[]) {
-      return traced(this.store, op, args, () => plain.apply(this, args));
+      const t = registered();
+      return t === null ? plain.apply(this, args) : traced(t, this.store, op, args, () => plain.apply(this, args));
     };
   }
 }
