@@ -100,9 +100,20 @@ function instrumentsOf(provider: Api.MeterProvider): Instruments {
   return instruments;
 }
 
+/** Hashes of recent ids: agents come back to the same sessions, and SHA-256 is not free. */
+const hashes = new Map<string, string>();
+const HASHES_KEPT = 1024;
+
 /** A short, stable hash of a session id: never the id itself (ids can be e-mail addresses). */
 export function idHash(id: unknown): string {
-  return createHash('sha256').update(String(id)).digest('hex').slice(0, 16);
+  const key = String(id);
+  let hash = hashes.get(key);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    if (hashes.size >= HASHES_KEPT) hashes.clear();
+    hashes.set(key, hash);
+  }
+  return hash;
 }
 
 /** The error code of a failure: a {@link SessionError}'s `code`, else the error's name. */
