@@ -18,5 +18,9 @@ export default defineConfig({
   // One copy of the core (errors, MemoryStore) shared by every entry, so `instanceof` holds.
   splitting: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build too (telemetry.ts resolves the optional API from it).
+  shims: true,
+  // Keep `node:` on built-in imports, so the package test tells them from packages.
+  removeNodeProtocol: false,
   external: ['ioredis', 'lru-cache', 'vitest', 'fast-check'],
 });

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the named suites (default: all) one after another,
- * each in its own Node process. Suites: memory, redis, http, cluster, items, leases, fastify.
+ * each in its own Node process. Suites: memory, redis, http, cluster, items, leases, fastify, telemetry.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ const SUITES = {
   items: ['--expose-gc'],
   leases: ['--expose-gc'],
   fastify: [],
+  telemetry: [],
 };
 
 const asked = process.argv.slice(2);

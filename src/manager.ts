@@ -24,6 +24,7 @@ import type {
 import type { Lease, LeaseOptions } from './leases.js';
 import { ManagerCore, registerCore } from './manager-core.js';
 import { toMeta, toRemovedSession, toSession } from './session-view.js';
+import { instrument } from './telemetry.js';
 import type {
   ClearOptions,
   ListOptions,
@@ -298,3 +299,5 @@ export class SessionManager<T = unknown, I = unknown> {
 }
 
 function noop(): void {}
+
+instrument(SessionManager.prototype);
