@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { json, rawRequest, send } from './client.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,6 +17,14 @@ interface Started {
   stderr: () => string;
 }
 
+/** Children still running; a case that fails before its own stop leaves one, ended after it. */
+const running = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 /** Starts the script and waits for its one line with the URL. */
 function start(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
@@ -24,6 +32,8 @@ function start(env: Record<string, string>): Promise<Started> {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
